@@ -1,0 +1,60 @@
+"""`python -m codyskool serve`: start the server (eventlet's WSGI server by default)."""
+
+from __future__ import annotations
+
+import ipaddress
+import signal
+import socket
+import sys
+
+from .concurrency import prepare_async_mode
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        return False
+
+
+def serve() -> None:
+    prepare_async_mode()
+    from .app import create_app
+    from .config import ConfigError
+    from .extensions import socketio
+    from .sandbox import SandboxError
+    from .service import RunService
+
+    try:
+        app = create_app()
+    except (ConfigError, SandboxError) as error:
+        sys.exit(f"codyskool: {error}")
+    service: RunService = app.extensions["codyskool"]
+    host, port = app.config["HOST"], app.config["PORT"]
+    if service.backend.name == "local" and not is_loopback(host) and not app.config["ALLOW_PUBLIC_LOCAL"]:
+        sys.exit(
+            f"codyskool: refusing to serve the local backend on {host}: it is not a real sandbox. "
+            "Use Docker, or set CODYSKOOL_ALLOW_PUBLIC_LOCAL=1 if you accept the risk."
+        )
+
+    def shut_down(*_: object) -> None:
+        service.backend.close()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, shut_down)
+    print(f"CodySkool on http://{host}:{port}/ (sandbox backend: {service.backend.name})", flush=True)
+    try:
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+    finally:
+        service.backend.close()
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+    if command != "serve":
+        sys.exit("usage: python -m codyskool serve")
+    serve()
+
+
+if __name__ == "__main__":
+    main()

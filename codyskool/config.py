@@ -1,0 +1,152 @@
+"""Every setting and limit in one table: name, default, parser, and what it means.
+
+Each option is read from the environment variable ``CODYSKOOL_<NAME>``; a value that does not
+parse stops start-up with a message naming the variable. Limits are grouped in ``Limits``, the one
+object the rest of the code asks for a bound.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CODYSKOOL_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting from the environment that cannot be used."""
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def positive(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse_positive(text: str) -> Any:
+        value = parse(text)
+        if value <= 0:
+            raise ValueError(f"must be greater than zero, got {text!r}")
+        return value
+
+    return parse_positive
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    def parse_choice(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {text!r}")
+        return text
+
+    return parse_choice
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name
+
+
+OPTIONS: tuple[Option, ...] = (
+    # Serving
+    Option("HOST", "127.0.0.1", str, "address the server listens on"),
+    Option("PORT", 8000, int, "port the server listens on"),
+    Option("ASYNC_MODE", "eventlet", one_of("eventlet", "threading"), "Flask-SocketIO async mode"),
+    Option("SECRET_KEY", "", str, "Flask secret key (random per start when empty)"),
+    Option("BACKEND", "auto", one_of("auto", "docker", "local"), "Docker if reachable (auto), docker, local"),
+    Option("ALLOW_PUBLIC_LOCAL", False, parse_bool, "allow the local backend on a non-loopback address"),
+    Option("LOG_LEVEL", "INFO", str, "logging level"),
+    # Docker backend
+    Option("SANDBOX_IMAGE", "codyskool-sandbox:latest", str, "image built from sandbox/"),
+    Option("DOCKER_RUNTIME", "", str, "Docker runtime for sandboxes, e.g. runsc (gVisor); empty = default"),
+    Option("INSTANCE", "default", str, "label value that marks this server's containers"),
+    Option("SANDBOX_CPUS", 1.0, positive(float), "CPUs one sandbox may use"),
+    # Local backend
+    Option("LOCAL_PYTHON", "", str, "interpreter for the local backend (default /usr/bin/python3)"),
+    Option("LOCAL_BWRAP", "auto", one_of("auto", "on", "off"), "wrap local runs in bubblewrap"),
+    # Limits (see Limits below)
+    Option("CPU_TIME_LIMIT_S", 10.0, positive(float), "CPU seconds a program may use"),
+    Option("WALL_TIME_LIMIT_S", 30.0, positive(float), "wall-clock seconds, not counting prompt waits"),
+    Option("PROMPT_IDLE_LIMIT_S", 300.0, positive(float), "seconds a program may wait at a prompt"),
+    Option("MEMORY_LIMIT_MB", 256, positive(int), "memory of one sandbox, MiB"),
+    Option("PIDS_LIMIT", 64, positive(int), "processes and threads in one sandbox"),
+    Option("OPEN_FILES_LIMIT", 256, positive(int), "open files per process"),
+    Option("OUTPUT_LIMIT_BYTES", 1 << 20, positive(int), "output a run may write before it is stopped"),
+    Option("CODE_LIMIT_BYTES", 64 << 10, positive(int), "size of a program's text"),
+    Option("STDIN_LIMIT_BYTES", 1 << 20, positive(int), "standard input a run may be given in all"),
+    Option("WORKDIR_LIMIT_MB", 32, positive(int), "size of the sandbox's writable work dir"),
+    Option("COMPILE_TIME_LIMIT_S", 20.0, positive(float), "CPU seconds a compile step may use"),
+)
+
+OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults overridden by the environment; raises ConfigError on a bad value."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    for option in OPTIONS:
+        raw = environ.get(option.env)
+        if raw is None:
+            config[option.name] = option.default
+            continue
+        try:
+            config[option.name] = option.parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{option.env}: {error}") from None
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = secrets.token_hex(32)
+    return config
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds of one run. A request may never raise them."""
+
+    cpu_time_s: float = 10.0
+    wall_time_s: float = 30.0
+    prompt_idle_s: float = 300.0
+    memory_mb: int = 256
+    pids: int = 64
+    open_files: int = 256
+    output_bytes: int = 1 << 20
+    code_bytes: int = 64 << 10
+    stdin_bytes: int = 1 << 20
+    workdir_mb: int = 32
+    compile_time_s: float = 20.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Limits:
+        names = {
+            "cpu_time_s": "CPU_TIME_LIMIT_S",
+            "wall_time_s": "WALL_TIME_LIMIT_S",
+            "prompt_idle_s": "PROMPT_IDLE_LIMIT_S",
+            "memory_mb": "MEMORY_LIMIT_MB",
+            "pids": "PIDS_LIMIT",
+            "open_files": "OPEN_FILES_LIMIT",
+            "output_bytes": "OUTPUT_LIMIT_BYTES",
+            "code_bytes": "CODE_LIMIT_BYTES",
+            "stdin_bytes": "STDIN_LIMIT_BYTES",
+            "workdir_mb": "WORKDIR_LIMIT_MB",
+            "compile_time_s": "COMPILE_TIME_LIMIT_S",
+        }
+        assert set(names) == {field.name for field in fields(cls)}
+        return cls(**{field: config[key] for field, key in names.items()})
+
+    def public(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}

@@ -1,0 +1,38 @@
+"""Sandbox backends behind one interface; ``create_backend`` picks one from the settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ..config import Limits
+from .base import Backend, Execution, Job, SandboxError, SandboxExit
+
+__all__ = ["Backend", "Execution", "Job", "SandboxError", "SandboxExit", "create_backend"]
+
+log = logging.getLogger(__name__)
+
+
+def create_backend(config: Mapping[str, Any], limits: Limits) -> Backend:
+    choice = config["BACKEND"]
+    if choice in ("auto", "docker"):
+        from .docker_backend import DockerBackend, docker_reachable
+
+        if choice == "docker" or docker_reachable():
+            try:
+                return DockerBackend(
+                    limits,
+                    image=config["SANDBOX_IMAGE"],
+                    instance=config["INSTANCE"],
+                    cpus=config["SANDBOX_CPUS"],
+                    runtime=config["DOCKER_RUNTIME"],
+                )
+            except SandboxError as error:
+                if choice == "docker":
+                    raise
+                log.warning("%s", error)
+        log.warning("Docker is not usable: running programs with the local backend")
+    from .local_backend import LocalBackend
+
+    return LocalBackend(limits, python=config["LOCAL_PYTHON"], use_bwrap=config["LOCAL_BWRAP"])

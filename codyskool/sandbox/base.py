@@ -1,0 +1,99 @@
+"""The sandbox interface: what the web layer needs from any backend that runs programs."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from .channel import encode_job
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not do its part (could not start, crashed). Details are for the log."""
+
+
+@dataclass
+class Job:
+    """Everything the in-sandbox runner needs to run one program (see sandbox/runner.py)."""
+
+    files: dict[str, str]
+    main: str
+    run: list[str] | None  # None: the runner runs the Python program in a fork of itself
+    compile: list[str] | None = None
+    args: list[str] = field(default_factory=list)
+    stdin: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, Any] = field(default_factory=dict)
+    compile_limits: dict[str, Any] = field(default_factory=dict)
+    workdir: str = ""
+    language: str = ""
+
+    def encode(self) -> bytes:
+        return encode_job(
+            {
+                "files": self.files,
+                "main": self.main,
+                "run": self.run,
+                "compile": self.compile,
+                "args": self.args,
+                "stdin": self.stdin,
+                "env": self.env,
+                "limits": self.limits,
+                "compile_limits": self.compile_limits,
+                "workdir": self.workdir,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class SandboxExit:
+    """How the sandbox itself ended, as far as the backend can tell."""
+
+    oom_killed: bool = False
+    error: str | None = None
+
+
+class Execution(ABC):
+    """One started sandbox running one job. Used once, then destroyed."""
+
+    @abstractmethod
+    def read(self) -> bytes:
+        """The next bytes of the runner's framed output; b"" once the sandbox has ended."""
+
+    @abstractmethod
+    def write(self, data: bytes) -> None:
+        """Append to the program's standard input. Raises SandboxError when that is closed."""
+
+    @abstractmethod
+    def close_stdin(self) -> None: ...
+
+    @abstractmethod
+    def kill(self) -> None:
+        """Stop everything in the sandbox now. Safe to call more than once."""
+
+    @abstractmethod
+    def finish(self) -> SandboxExit:
+        """Wait for the sandbox to end, remove it, and say how it ended. Safe to call twice."""
+
+
+class Backend(ABC):
+    name: str = ""
+
+    @abstractmethod
+    def start(self, job: Job) -> Execution:
+        """Start a fresh sandbox for the job. Raises SandboxError."""
+
+    def supports(self, tools: list[str]) -> bool:
+        """Whether the programs a language needs exist where this backend runs code."""
+        return True
+
+    def health(self) -> dict[str, Any]:
+        return {"backend": self.name}
+
+    def remove_leftovers(self) -> int:
+        """Remove sandboxes a crashed server left behind; returns how many."""
+        return 0
+
+    def close(self) -> None:  # noqa: B027 - most backends hold nothing
+        """Stop background work and remove what this backend still holds."""

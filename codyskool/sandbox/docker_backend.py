@@ -1,0 +1,250 @@
+"""The Docker backend: one fresh, locked-down container per run.
+
+A container is created with its stdin open, attached to before it starts (so nothing it prints is
+lost), started, and given its job through stdin. Its stdout carries the runner's frames inside
+Docker's own stream multiplexing. However the run ends, the container is killed and removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import uuid
+from typing import Any
+
+import docker
+from docker.errors import DockerException, NotFound
+from docker.types import Ulimit
+
+from ..config import Limits
+from .base import Backend, Execution, Job, SandboxError, SandboxExit
+
+log = logging.getLogger(__name__)
+
+RUNNER_COMMAND = ["python3", "/opt/codyskool/runner.py"]
+SANDBOX_USER = "10001:10001"
+WORKDIR = "/work"
+LABEL = "org.codyskool.sandbox"
+INSTANCE_LABEL = "org.codyskool.instance"
+DOCKER_STREAM_HEADER = struct.Struct(">BxxxI")
+STDOUT, STDERR = 1, 2
+
+
+def docker_client(timeout: int = 30) -> docker.DockerClient:
+    return docker.from_env(timeout=timeout)
+
+
+def docker_reachable() -> bool:
+    try:
+        client = docker_client(timeout=3)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return True
+    except (DockerException, OSError):
+        return False
+
+
+class DockerExecution(Execution):
+    def __init__(self, api: docker.APIClient, container_id: str, sock: socket.socket) -> None:
+        self.api = api
+        self.container_id = container_id
+        self.sock = sock
+        self.buffer = bytearray()
+        self.runner_stderr = bytearray()
+        self.stdin_closed = False
+        self.result: SandboxExit | None = None
+
+    def read(self) -> bytes:
+        """Demultiplex Docker's stream: stdout is the runner's channel, stderr goes to the log."""
+        while True:
+            while len(self.buffer) >= DOCKER_STREAM_HEADER.size:
+                stream, length = DOCKER_STREAM_HEADER.unpack_from(self.buffer)
+                end = DOCKER_STREAM_HEADER.size + length
+                if len(self.buffer) < end:
+                    break
+                payload = bytes(self.buffer[DOCKER_STREAM_HEADER.size : end])
+                del self.buffer[:end]
+                if stream == STDOUT:
+                    return payload
+                if len(self.runner_stderr) < 65536:
+                    self.runner_stderr += payload
+            try:
+                chunk = self.sock.recv(1 << 18)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                return b""
+            self.buffer += chunk
+
+    def write(self, data: bytes) -> None:
+        if self.stdin_closed:
+            raise SandboxError("stdin is closed")
+        try:
+            self.sock.sendall(data)
+        except OSError as error:
+            raise SandboxError(f"cannot write to the container: {error}") from None
+
+    def close_stdin(self) -> None:
+        if self.stdin_closed:
+            return
+        self.stdin_closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def kill(self) -> None:
+        try:
+            self.api.kill(self.container_id)
+        except NotFound:
+            pass
+        except DockerException as error:
+            if "is not running" not in str(error):
+                log.warning("cannot kill container %s: %s", self.container_id[:12], error)
+
+    def finish(self) -> SandboxExit:
+        if self.result is not None:
+            return self.result
+        oom_killed = False
+        error = None
+        try:
+            self.api.wait(self.container_id, timeout=30)
+            state = self.api.inspect_container(self.container_id)["State"]
+            oom_killed = bool(state.get("OOMKilled"))
+            if state.get("Error"):
+                error = state["Error"]
+        except (DockerException, OSError) as failure:
+            error = f"cannot inspect container: {failure}"
+        finally:
+            self._close_socket()
+            remove_container(self.api, self.container_id)
+        if self.runner_stderr:
+            log.warning("runner stderr in %s: %s", self.container_id[:12], self.runner_stderr[:2000])
+        self.result = SandboxExit(oom_killed=oom_killed, error=error)
+        return self.result
+
+    def _close_socket(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def remove_container(api: docker.APIClient, container_id: str) -> None:
+    try:
+        api.remove_container(container_id, force=True)
+    except NotFound:
+        pass
+    except DockerException as error:
+        if "already in progress" not in str(error):
+            log.error("cannot remove container %s: %s", container_id[:12], error)
+
+
+class DockerBackend(Backend):
+    name = "docker"
+
+    def __init__(self, limits: Limits, image: str, instance: str = "default", cpus: float = 1.0,
+                 runtime: str = "") -> None:
+        self.limits = limits
+        self.image = image
+        self.instance = instance
+        self.cpus = cpus
+        self.runtime = runtime or None
+        try:
+            self.client = docker_client()
+            self.api = self.client.api
+            self.api.inspect_image(image)
+        except NotFound:
+            message = f"the sandbox image {image!r} is missing: run scripts/setup-docker.sh"
+            raise SandboxError(message) from None
+        except (DockerException, OSError) as error:
+            raise SandboxError(f"Docker is not reachable: {error}") from None
+
+    def host_config(self) -> dict[str, Any]:
+        limits = self.limits
+        memory = f"{limits.memory_mb}m"
+        return self.api.create_host_config(
+            network_mode="none",
+            read_only=True,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            mem_limit=memory,
+            memswap_limit=memory,
+            pids_limit=limits.pids,
+            nano_cpus=int(self.cpus * 1e9),
+            ulimits=[
+                Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
+                Ulimit(name="core", soft=0, hard=0),
+            ],
+            tmpfs={
+                WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_mb}m,uid=10001,gid=10001,mode=700",
+                "/tmp": f"rw,nosuid,nodev,size={limits.workdir_mb}m,mode=1777",
+            },
+            ipc_mode="private",
+            runtime=self.runtime,
+        )
+
+    def create(self, run_label: str) -> tuple[str, socket.socket]:
+        """Create a container, attach to it and start it; it then waits for its job."""
+        try:
+            container = self.api.create_container(
+                self.image,
+                command=RUNNER_COMMAND,
+                user=SANDBOX_USER,
+                working_dir=WORKDIR,
+                stdin_open=True,
+                tty=False,
+                network_disabled=True,
+                environment={"LANG": "C.UTF-8", "HOME": WORKDIR},
+                labels={LABEL: "1", INSTANCE_LABEL: self.instance, "org.codyskool.run": run_label},
+                name=f"codyskool-{self.instance}-{run_label}",
+                host_config=self.host_config(),
+            )
+        except (DockerException, OSError) as error:
+            raise SandboxError(f"cannot create a container: {error}") from None
+        container_id = container["Id"]
+        try:
+            attached = self.api.attach_socket(
+                container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            sock = attached._sock  # docker-py's wrapper is read-only; writes go to the socket
+            sock.settimeout(None)  # a program may wait at a prompt far longer than the client timeout
+            self.api.start(container_id)
+        except (DockerException, OSError) as error:
+            remove_container(self.api, container_id)
+            raise SandboxError(f"cannot start a container: {error}") from None
+        return container_id, sock
+
+    def start(self, job: Job) -> Execution:
+        container_id, sock = self.create(uuid.uuid4().hex[:12])
+        execution = DockerExecution(self.api, container_id, sock)
+        job.workdir = WORKDIR
+        try:
+            execution.write(job.encode())
+        except SandboxError:
+            execution.kill()
+            execution.finish()
+            raise
+        return execution
+
+    def remove_leftovers(self) -> int:
+        try:
+            containers = self.api.containers(
+                all=True, filters={"label": [LABEL, f"{INSTANCE_LABEL}={self.instance}"]}
+            )
+        except (DockerException, OSError) as error:
+            log.error("cannot list leftover containers: %s", error)
+            return 0
+        for container in containers:
+            remove_container(self.api, container["Id"])
+        return len(containers)
+
+    def health(self) -> dict[str, Any]:
+        return {"backend": self.name, "image": self.image, "runtime": self.runtime or "runc"}
+
+    def close(self) -> None:
+        self.remove_leftovers()
+        self.client.close()

@@ -1,0 +1,276 @@
+"""Live servers and real Socket.IO clients for the tests.
+
+A server runs as `python -m codyskool serve` in a subprocess (eventlet patches the process it
+runs in, so it cannot share the test process), on a free port, with its own container label, and
+with short limits so that timeouts are quick to test. Docker tests fail instead of skipping when
+CODYSKOOL_REQUIRE_DOCKER is set (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_LIMITS = {
+    "CODYSKOOL_WALL_TIME_LIMIT_S": "4",
+    "CODYSKOOL_CPU_TIME_LIMIT_S": "3",
+    "CODYSKOOL_PROMPT_IDLE_LIMIT_S": "6",
+}
+TEST_INSTANCE_PREFIX = "pytest-"
+
+
+def docker_required() -> bool:
+    return os.environ.get("CODYSKOOL_REQUIRE_DOCKER", "") not in ("", "0")
+
+
+def docker_available() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        client.ping()
+        client.images.get(os.environ.get("CODYSKOOL_SANDBOX_IMAGE", "codyskool-sandbox:latest"))
+        client.close()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not usable here"
+        return False
+
+
+def require_docker() -> None:
+    if docker_available():
+        return
+    message = "Docker engine or sandbox image not available (run scripts/setup-docker.sh)"
+    if docker_required():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, backend: str, async_mode: str, extra_env: dict[str, str] | None = None) -> None:
+        self.backend = backend
+        self.async_mode = async_mode
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.instance = f"{TEST_INSTANCE_PREFIX}{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ,
+            **TEST_LIMITS,
+            "CODYSKOOL_PORT": str(self.port),
+            "CODYSKOOL_BACKEND": backend,
+            "CODYSKOOL_ASYNC_MODE": async_mode,
+            "CODYSKOOL_INSTANCE": self.instance,
+            **(extra_env or {}),
+        }
+        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
+        self.log = open(ROOT / ".pytest_cache" / f"server-{self.instance}.log", "w+")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "codyskool", "serve"], cwd=ROOT, env=env,
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.output()}")
+            try:
+                if requests.get(self.url + "/api/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not answer:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()[-5000:]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+    def containers(self) -> list[str]:
+        """This server's sandbox containers, running or not."""
+        if self.backend != "docker":
+            return []
+        result = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"label=org.codyskool.instance={self.instance}"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return result.stdout.split()
+
+
+class RunClient:
+    """A real python-socketio client that records every event it receives, in order."""
+
+    EVENTS = ("output", "prompt", "status", "diagnostics", "exit", "error")
+
+    def __init__(self, url: str) -> None:
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.sio = socketio.Client(reconnection=False)
+        for name in self.EVENTS:
+            self.sio.on(name, self._recorder(name))
+        self.sio.connect(url, transports=["websocket"], wait_timeout=10)
+
+    def _recorder(self, name: str):
+        def record(payload: Any = None) -> None:
+            self.events.put((name, payload))
+
+        return record
+
+    def run(self, code: str, language: str = "python", **extra: Any) -> dict[str, Any]:
+        return self.sio.call("run", {"language": language, "code": code, **extra}, timeout=15)
+
+    def start(self, code: str, language: str = "python", **extra: Any) -> str:
+        ack = self.run(code, language, **extra)
+        assert ack["ok"], ack
+        return ack["run_id"]
+
+    def send(self, event: str, payload: Any = None) -> None:
+        self.sio.emit(event, payload)
+
+    def next_event(self, timeout: float = 15) -> tuple[str, Any]:
+        return self.events.get(timeout=timeout)
+
+    def wait_for(self, name: str, run_id: str | None = None, timeout: float = 20) -> tuple[Any, list]:
+        """Events up to and including the first `name` event (of run_id, when given)."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                event = self.events.get(timeout=max(remaining, 0))
+            except queue.Empty:
+                raise AssertionError(f"no {name!r} within {timeout}s; saw {brief(seen)}") from None
+            seen.append(event)
+            if event[0] == name and (run_id is None or (event[1] or {}).get("run_id") == run_id):
+                return event[1], seen
+
+    def run_to_exit(self, code: str, language: str = "python", timeout: float = 30, **extra: Any) -> Result:
+        run_id = self.start(code, language, **extra)
+        exit_payload, seen = self.wait_for("exit", run_id, timeout)
+        return Result(run_id, exit_payload, seen)
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def brief(events: list[tuple[str, Any]], limit: int = 2000) -> str:
+    text = repr(events)
+    return text if len(text) <= limit else f"{text[: limit // 2]} ... {text[-limit // 2 :]}"
+
+
+class Result:
+    def __init__(self, run_id: str, exit: dict[str, Any], events: list[tuple[str, Any]]) -> None:
+        self.run_id = run_id
+        self.exit = exit
+        self.events = [(name, p) for name, p in events if (p or {}).get("run_id") in (run_id, None)]
+
+    def text(self, stream: str) -> str:
+        return "".join(p["data"] for name, p in self.events if name == "output" and p["stream"] == stream)
+
+    @property
+    def stdout(self) -> str:
+        return self.text("stdout")
+
+    @property
+    def stderr(self) -> str:
+        return self.text("stderr")
+
+    def of(self, name: str) -> list[Any]:
+        return [payload for event, payload in self.events if event == name]
+
+
+SERVER_KINDS = {
+    "docker-eventlet": ("docker", "eventlet"),
+    "docker-threading": ("docker", "threading"),
+    "local-eventlet": ("local", "eventlet"),
+}
+
+
+@pytest.fixture(scope="session", params=list(SERVER_KINDS))
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """A live server of each kind the protocol must work on."""
+    backend, async_mode = SERVER_KINDS[request.param]
+    if backend == "docker":
+        require_docker()
+    live = LiveServer(backend, async_mode)
+    yield live
+    live.stop()
+    assert live.containers() == [], "containers left after the server stopped"
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The base URL of a live server with the Docker backend (for browser tests)."""
+    require_docker()
+    live = LiveServer("docker", "eventlet")
+    yield live.url
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def docker_server() -> Iterator[LiveServer]:
+    require_docker()
+    live = LiveServer("docker", "eventlet")
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[RunClient]:
+    run_client = RunClient(server.url)
+    yield run_client
+    run_client.close()
+
+
+def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sweep_test_containers() -> Iterator[None]:
+    """Remove any container a test server left behind, after the whole session."""
+    yield
+    if not docker_available():
+        return
+    result = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", "label=org.codyskool.sandbox",
+         "--format", '{{.ID}} {{.Label "org.codyskool.instance"}}'],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    leftovers = [
+        fields[0] for fields in map(str.split, result.stdout.splitlines())
+        if len(fields) == 2 and fields[1].startswith(TEST_INSTANCE_PREFIX)
+    ]  # fmt: skip
+    if leftovers:
+        subprocess.run(["docker", "rm", "-f", *leftovers], capture_output=True)
