@@ -10,7 +10,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .concurrency import Tasks
-from .config import PROJECT_ROOT, Limits, load_config
+from .config import PROJECT_ROOT, ConfigError, Limits, load_config
 from .extensions import socketio
 from .languages import load_languages
 from .sandbox import Backend, create_backend
@@ -43,7 +43,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
     if removed:
         app.logger.warning("removed %d sandboxes left over from an earlier server", removed)
     languages = {key: lang for key, lang in load_languages().items() if backend.supports(lang.tools)}
-    init_app(app, RunService(backend, limits, languages, Tasks(socketio)))
+    unknown = set(app.config["POOL_SIZES"]) - set(languages)
+    if unknown:
+        raise ConfigError(f"CODYSKOOL_POOL_SIZES names unknown languages: {', '.join(sorted(unknown))}")
+    tasks = Tasks(socketio)
+    backend.start_background(tasks)
+    init_app(app, RunService(backend, limits, languages, tasks))
 
     from . import api, events, pages  # noqa: F401 - events registers the Socket.IO handlers
 

@@ -50,6 +50,21 @@ def one_of(*choices: str) -> Callable[[str], str]:
     return parse_choice
 
 
+def parse_pool_sizes(text: str) -> dict[str, int]:
+    """`python=2,c=1` -> {"python": 2, "c": 1}; `off`, `0` or empty -> {} (no pool)."""
+    text = text.strip()
+    if text.lower() in ("", "0", "off", "none"):
+        return {}
+    sizes = {}
+    for part in text.split(","):
+        language, sep, count = part.partition("=")
+        if not sep or not language.strip() or not count.strip().isdigit():
+            raise ValueError(f"expected language=count pairs such as python=2, got {part!r}")
+        if int(count):
+            sizes[language.strip()] = int(count)
+    return sizes
+
+
 @dataclass(frozen=True)
 class Option:
     name: str
@@ -76,6 +91,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("DOCKER_RUNTIME", "", str, "Docker runtime for sandboxes, e.g. runsc (gVisor); empty = default"),
     Option("INSTANCE", "default", str, "label value that marks this server's containers"),
     Option("SANDBOX_CPUS", 1.0, positive(float), "CPUs one sandbox may use"),
+    Option("POOL_SIZES", {"python": 2}, parse_pool_sizes, "warm containers per language (python=2,c=1; off)"),
     # Local backend
     Option("LOCAL_PYTHON", "", str, "interpreter for the local backend (default /usr/bin/python3)"),
     Option("LOCAL_BWRAP", "auto", one_of("auto", "on", "off"), "wrap local runs in bubblewrap"),

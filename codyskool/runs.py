@@ -134,9 +134,19 @@ class Run:
             log.exception("run %s failed", self.id)
             self._fail("Something went wrong on the server while running the program.")
         finally:
-            if self.execution is not None:
+            # The person hears about the end first; the container is removed after.
+            if self.execution is not None and not self._outcome_known():
                 sandbox_exit = self.execution.finish()
             self._finish(sandbox_exit)
+            if self.execution is not None:
+                self.execution.finish()
+
+    def _outcome_known(self) -> bool:
+        """Whether the exit can be told without asking the backend (e.g. about an OOM kill)."""
+        if self.stop_reason:
+            return True
+        frame = self.exit_frame
+        return frame is not None and (frame.get("memory") or frame.get("signal") != "SIGKILL")
 
     def _job(self) -> Job:
         language = self.request.language
@@ -160,12 +170,13 @@ class Run:
 
     def _pump(self, execution: Execution) -> None:
         frames = FrameDecoder()
-        while True:
+        while self.exit_frame is None:
             data = execution.read()
             if not data:
                 return
             for frame in frames.feed(data):
                 self._handle(frame)
+            self.tasks.sleep(0)  # a flood must not keep other runs and clients waiting
 
     def _handle(self, frame: Frame) -> None:
         if frame.kind in protocol.STREAMS:

@@ -14,8 +14,11 @@ interpreter's start (the warm pool). Other languages are exec'ed as child proces
 
 from __future__ import annotations
 
+import array
+import builtins
 import errno
 import fcntl
+import io
 import json
 import os
 import resource
@@ -23,7 +26,10 @@ import select
 import signal
 import struct
 import sys
+import termios
 import time
+import traceback
+import types
 
 FRAME_HEADER = struct.Struct(">cI")
 FRAME_KINDS = {
@@ -35,6 +41,26 @@ FRAME_KINDS = {
 }
 CONTROL_FD = 3  # in the program's process: where the prompt hook writes its frames
 READ_SIZE = 65536
+
+
+OOM_COUNTERS = (
+    ("/sys/fs/cgroup/memory.events", "oom_kill"),  # cgroup v2
+    ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill"),  # cgroup v1
+)
+
+
+def oom_kills() -> int:
+    """How many processes the sandbox's memory cgroup has killed so far (0 without a cgroup)."""
+    for path, key in OOM_COUNTERS:
+        try:
+            with open(path) as counters:
+                for line in counters:
+                    name, _, value = line.partition(" ")
+                    if name == key:
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return 0
 
 
 def write_frame(fd: int, kind: bytes, payload: bytes) -> None:
@@ -111,7 +137,6 @@ class _PromptingRawStdin:
     """A raw stdin that tells the server when the program is about to block on it."""
 
     def __init__(self) -> None:
-        import io
 
         class Raw(io.RawIOBase):
             def readable(self) -> bool:
@@ -145,9 +170,6 @@ class _PromptState:
 
 def _wait_until_output_is_read(timeout: float = 0.05) -> None:
     """Output and prompts travel on different pipes: let the runner read the output first."""
-    import array
-    import fcntl
-    import termios
 
     pending = array.array("i", [0])
     deadline = time.monotonic() + timeout
@@ -165,8 +187,6 @@ def _wait_until_output_is_read(timeout: float = 0.05) -> None:
 
 
 def _install_python_io(file_name: str) -> None:
-    import builtins
-    import io
 
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(
         io.BufferedReader(_PromptingRawStdin().raw), encoding="utf-8", errors="replace"
@@ -198,7 +218,6 @@ def _install_python_io(file_name: str) -> None:
 
 def _user_traceback(exc: BaseException, file_name: str) -> None:
     """Print a traceback without the runner's own frames, as `python main.py` would."""
-    import traceback
 
     if isinstance(exc, MemoryError):
         _report_memory()
@@ -230,7 +249,6 @@ def run_python_in_process(job: dict) -> int:
     _install_python_io(file_name)
     sys.argv = [file_name, *job.get("args", [])]
     sys.path[0] = os.getcwd()  # the program's folder, not the runner's
-    import types
 
     main = types.ModuleType("__main__")
     main.__file__ = file_name
@@ -302,9 +320,10 @@ class Supervisor:
                 write_json_frame(self.out_fd, b"x", result)
                 return
         write_json_frame(self.out_fd, b"s", {"phase": "running"})
+        oom_before = oom_kills()
         result = self.run_phase(self.job["run"], self.job.get("limits", {}), relay_stdin=True)
         result["phase"] = "run"
-        result["memory"] = self.memory_exceeded
+        result["memory"] = self.memory_exceeded or oom_kills() > oom_before
         write_json_frame(self.out_fd, b"x", result)
 
     def spawn(self, command: list[str] | None, limits: dict) -> tuple[int, int, int, int, int]:

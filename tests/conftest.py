@@ -123,6 +123,17 @@ class LiveServer:
         )  # fmt: skip
         return result.stdout.split()
 
+    def health(self) -> dict[str, Any]:
+        return requests.get(self.url + "/api/health", timeout=10).json()
+
+    def busy_containers(self) -> int:
+        """Containers of this server beyond the idle warm pool: those of runs, or leaked ones."""
+        idle = sum(self.health().get("pool", {}).get("idle", {}).values())
+        return len(self.containers()) - idle
+
+    def no_busy_containers(self, timeout: float = 10) -> bool:
+        return wait_until(lambda: self.busy_containers() == 0, timeout=timeout)
+
 
 class RunClient:
     """A real python-socketio client that records every event it receives, in order."""

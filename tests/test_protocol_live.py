@@ -16,7 +16,7 @@ from conftest import LiveServer, RunClient, wait_until
 @pytest.fixture(autouse=True)
 def no_container_left(server: LiveServer):
     yield
-    assert wait_until(lambda: server.containers() == [], timeout=10), server.containers()
+    assert server.no_busy_containers(), server.containers()
 
 
 def test_hello_world(client: RunClient) -> None:
@@ -234,9 +234,9 @@ def test_disconnect_mid_run_removes_the_sandbox(server: LiveServer) -> None:
     run_id = leaving.start('import time\nprint("hi", flush=True)\ntime.sleep(60)')
     leaving.wait_for("output", run_id)
     if server.backend == "docker":
-        assert len(server.containers()) == 1
+        assert wait_until(lambda: server.busy_containers() == 1), server.containers()
     leaving.close()
-    assert wait_until(lambda: server.containers() == [], timeout=10)
+    assert server.no_busy_containers()
     other = RunClient(server.url)
     assert other.run_to_exit('print("still fine")').stdout == "still fine\n"
     other.close()

@@ -27,6 +27,7 @@ def create_backend(config: Mapping[str, Any], limits: Limits) -> Backend:
                     instance=config["INSTANCE"],
                     cpus=config["SANDBOX_CPUS"],
                     runtime=config["DOCKER_RUNTIME"],
+                    pool_sizes=config["POOL_SIZES"],
                 )
             except SandboxError as error:
                 if choice == "docker":

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .channel import encode_job
+
+if TYPE_CHECKING:
+    from ..concurrency import Tasks
 
 
 class SandboxError(RuntimeError):
@@ -91,9 +94,12 @@ class Backend(ABC):
     def health(self) -> dict[str, Any]:
         return {"backend": self.name}
 
+    def start_background(self, tasks: Tasks) -> None:
+        """Start the backend's own background work (the Docker backend's warm pool)."""
+
     def remove_leftovers(self) -> int:
         """Remove sandboxes a crashed server left behind; returns how many."""
         return 0
 
-    def close(self) -> None:  # noqa: B027 - most backends hold nothing
+    def close(self) -> None:
         """Stop background work and remove what this backend still holds."""

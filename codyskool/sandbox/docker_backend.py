@@ -17,8 +17,10 @@ import docker
 from docker.errors import DockerException, NotFound
 from docker.types import Ulimit
 
+from ..concurrency import Tasks
 from ..config import Limits
 from .base import Backend, Execution, Job, SandboxError, SandboxExit
+from .pool import WarmPool
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +149,14 @@ class DockerBackend(Backend):
     name = "docker"
 
     def __init__(self, limits: Limits, image: str, instance: str = "default", cpus: float = 1.0,
-                 runtime: str = "") -> None:
+                 runtime: str = "", pool_sizes: dict[str, int] | None = None) -> None:
         self.limits = limits
         self.image = image
         self.instance = instance
         self.cpus = cpus
         self.runtime = runtime or None
+        self.pool_sizes = pool_sizes or {}
+        self.pool: WarmPool[tuple[str, socket.socket]] | None = None
         try:
             self.client = docker_client()
             self.api = self.client.api
@@ -218,12 +222,34 @@ class DockerBackend(Backend):
             raise SandboxError(f"cannot start a container: {error}") from None
         return container_id, sock
 
+    def start_background(self, tasks: Tasks) -> None:
+        if self.pool_sizes and self.pool is None:
+            self.pool = WarmPool(self.pool_sizes, self._create_warm, self._discard_warm, tasks.sleep)
+            tasks.spawn(self.pool.refill_forever)
+
+    def _create_warm(self, language: str) -> tuple[str, socket.socket]:
+        return self.create(f"warm-{language}-{uuid.uuid4().hex[:8]}")
+
+    def _discard_warm(self, warm: tuple[str, socket.socket]) -> None:
+        container_id, sock = warm
+        sock.close()
+        remove_container(self.api, container_id)
+
     def start(self, job: Job) -> Execution:
-        container_id, sock = self.create(uuid.uuid4().hex[:12])
-        execution = DockerExecution(self.api, container_id, sock)
         job.workdir = WORKDIR
+        payload = job.encode()
+        warm = self.pool.take(job.language) if self.pool else None
+        if warm is not None:
+            execution = DockerExecution(self.api, *warm)
+            try:
+                execution.write(payload)
+                return execution
+            except SandboxError as error:  # it died while waiting: never mind, start a fresh one
+                log.warning("warm container %s was unusable: %s", warm[0][:12], error)
+                execution.finish()
+        execution = DockerExecution(self.api, *self.create(uuid.uuid4().hex[:12]))
         try:
-            execution.write(job.encode())
+            execution.write(payload)
         except SandboxError:
             execution.kill()
             execution.finish()
@@ -243,8 +269,11 @@ class DockerBackend(Backend):
         return len(containers)
 
     def health(self) -> dict[str, Any]:
-        return {"backend": self.name, "image": self.image, "runtime": self.runtime or "runc"}
+        pool = self.pool.stats() if self.pool else {"enabled": False}
+        return {"backend": self.name, "image": self.image, "runtime": self.runtime or "runc", "pool": pool}
 
     def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
         self.remove_leftovers()
         self.client.close()

@@ -1,0 +1,115 @@
+"""A warm pool: containers started ahead of time, each waiting for exactly one job.
+
+A pooled container has already paid for `docker create` + `start` and for starting the runner
+(for Python, the interpreter the program will run in). A run takes one and the pool forgets it:
+no container ever serves two runs. A refill task replaces what was taken, backing off while
+Docker fails. With the pool empty, a run starts a container itself (a cold start).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+Warm = TypeVar("Warm")
+
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 30.0
+IDLE_CHECK_S = 5.0
+
+
+class WarmPool(Generic[Warm]):
+    """Idle sandboxes per language, filled by `create` and emptied by `discard` at close."""
+
+    def __init__(self, sizes: dict[str, int], create: Callable[[str], Warm],
+                 discard: Callable[[Warm], None], sleep: Callable[[float], None]) -> None:
+        self.sizes = sizes
+        self.create = create
+        self.discard = discard
+        self.sleep = sleep
+        self.idle: dict[str, collections.deque[Warm]] = {lang: collections.deque() for lang in sizes}
+        self.lock = threading.Lock()
+        self.wanted = threading.Event()  # set when something was taken and should be replaced
+        self.closed = False
+        self.warm_starts = 0
+        self.cold_starts = 0
+        self.refill_failures = 0
+        self.backoff_s = 0.0
+
+    def take(self, language: str) -> Warm | None:
+        with self.lock:
+            idle = self.idle.get(language)
+            warm = idle.popleft() if idle else None
+            if warm is None:
+                self.cold_starts += 1
+            else:
+                self.warm_starts += 1
+        self.wanted.set()
+        return warm
+
+    def missing(self) -> str | None:
+        """A language whose pool is below its size, or None when all are full."""
+        with self.lock:
+            for language, size in self.sizes.items():
+                if len(self.idle[language]) < size:
+                    return language
+        return None
+
+    def refill_forever(self) -> None:
+        """The refill task: top up, back off on failure, sleep until something is taken."""
+        while not self.closed:
+            language = self.missing()
+            if language is None:
+                self.wanted.clear()
+                self._wait_for_demand()
+                continue
+            try:
+                warm = self.create(language)
+            except Exception as error:  # noqa: BLE001 - Docker failing must not end the task
+                self.refill_failures += 1
+                self.backoff_s = min(BACKOFF_MAX_S, max(BACKOFF_FIRST_S, self.backoff_s * 2))
+                log.warning("pool refill failed (retrying in %.1fs): %s", self.backoff_s, error)
+                self.sleep(self.backoff_s)
+                continue
+            self.backoff_s = 0.0
+            with self.lock:
+                if not self.closed:
+                    self.idle[language].append(warm)
+                    warm = None
+            if warm is not None:
+                self.discard(warm)
+
+    def _wait_for_demand(self) -> None:
+        # Event.wait would block the eventlet hub in some setups; polling with the async-neutral
+        # sleep keeps the task cooperative under every async mode.
+        deadline = time.monotonic() + IDLE_CHECK_S
+        while not self.wanted.is_set() and not self.closed and time.monotonic() < deadline:
+            self.sleep(0.05)
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            leftovers = [warm for idle in self.idle.values() for warm in idle]
+            for idle in self.idle.values():
+                idle.clear()
+        for warm in leftovers:
+            self.discard(warm)
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            idle = {language: len(queue) for language, queue in self.idle.items()}
+        return {
+            "enabled": bool(self.sizes),
+            "sizes": dict(self.sizes),
+            "idle": idle,
+            "warm_starts": self.warm_starts,
+            "cold_starts": self.cold_starts,
+            "refill_failures": self.refill_failures,
+            "backoff_s": self.backoff_s,
+        }

@@ -1,0 +1,174 @@
+"""The warm pool: single use, refill, fallback to cold starts, back-off, clean-up.
+
+These check behaviour, not speed; bench/ measures speed.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import LiveServer, RunClient, require_docker, wait_until
+
+from codyskool.sandbox.pool import WarmPool
+
+IDENTIFY = (
+    "import os, socket\n"
+    "print(socket.gethostname(), os.path.exists('/work/marker'))\n"
+    "open('/work/marker', 'w').write('used')\n"
+)
+
+
+@pytest.fixture(scope="module")
+def pooled_server():
+    require_docker()
+    live = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=2"})
+    yield live
+    live.stop()
+    assert live.containers() == [], "idle pool containers must be removed at shutdown"
+
+
+def idle(server: LiveServer) -> int:
+    return server.health()["pool"]["idle"].get("python", 0)
+
+
+def test_every_run_gets_a_container_of_its_own(pooled_server: LiveServer) -> None:
+    client = RunClient(pooled_server.url)
+    try:
+        seen = [client.run_to_exit(IDENTIFY).stdout.split() for _ in range(4)]
+    finally:
+        client.close()
+    hosts = [host for host, _ in seen]
+    assert len(set(hosts)) == 4, f"a container served two runs: {hosts}"
+    assert [marker for _, marker in seen] == ["False"] * 4, "a run saw another run's files"
+
+
+def test_the_pool_refills_after_runs(pooled_server: LiveServer) -> None:
+    assert wait_until(lambda: idle(pooled_server) == 2, timeout=20)
+    before = pooled_server.health()["pool"]["warm_starts"]
+    client = RunClient(pooled_server.url)
+    try:
+        assert client.run_to_exit('print("warm")').stdout == "warm\n"
+    finally:
+        client.close()
+    assert pooled_server.health()["pool"]["warm_starts"] == before + 1
+    assert wait_until(lambda: idle(pooled_server) == 2, timeout=20)
+    assert pooled_server.no_busy_containers()
+
+
+def test_python_runs_as_main_in_a_clean_namespace(pooled_server: LiveServer) -> None:
+    client = RunClient(pooled_server.url)
+    try:
+        result = client.run_to_exit(
+            "print(sorted(globals()))\nimport sys\nprint(__name__, __file__, sys.argv)\n"
+            "print([m for m in ('runner', 'codyskool') if m in sys.modules])",
+            args=["x"],
+        )
+    finally:
+        client.close()
+    names, identity, runner_modules = result.stdout.splitlines()
+    clean = ["__builtins__", "__doc__", "__file__", "__loader__", "__name__", "__package__", "__spec__"]
+    assert names == str(clean)
+    assert identity == "__main__ main.py ['main.py', 'x']"
+    assert runner_modules == "[]"
+
+
+def test_an_empty_pool_falls_back_to_cold_starts() -> None:
+    require_docker()
+    live = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=1"})
+    clients = [RunClient(live.url) for _ in range(3)]
+    try:
+        assert wait_until(lambda: idle(live) == 1, timeout=20)
+        results: list[str] = [""] * 3
+
+        def run(index: int) -> None:
+            code = f'import time\ntime.sleep(1)\nprint("run {index}")'
+            results[index] = clients[index].run_to_exit(code).stdout
+
+        threads = [threading.Thread(target=run, args=(index,)) for index in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert results == [f"run {index}\n" for index in range(3)]
+        pool = live.health()["pool"]
+        assert pool["cold_starts"] >= 1 and pool["warm_starts"] >= 1
+        assert wait_until(lambda: idle(live) == 1, timeout=20)
+        assert live.no_busy_containers()
+    finally:
+        for client in clients:
+            client.close()
+        live.stop()
+    assert live.containers() == []
+
+
+def test_the_pool_can_be_turned_off() -> None:
+    require_docker()
+    live = LiveServer("docker", "threading", {"CODYSKOOL_POOL_SIZES": "off"})
+    try:
+        assert live.health()["pool"] == {"enabled": False}
+        client = RunClient(live.url)
+        assert client.run_to_exit('print("cold")').stdout == "cold\n"
+        client.close()
+        assert wait_until(lambda: live.containers() == [], timeout=10)
+    finally:
+        live.stop()
+
+
+def test_containers_of_a_crashed_server_are_removed_at_start_up() -> None:
+    require_docker()
+    crashed = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=2"})
+    assert wait_until(lambda: len(crashed.containers()) == 2, timeout=20)
+    orphans = set(crashed.containers())
+    crashed.process.kill()  # no chance to clean up
+    crashed.process.wait(10)
+    assert set(crashed.containers()) == orphans
+    successor = LiveServer(
+        "docker", "eventlet", {"CODYSKOOL_INSTANCE": crashed.instance, "CODYSKOOL_POOL_SIZES": "off"}
+    )
+    successor.instance = crashed.instance
+    try:
+        assert not orphans & set(successor.containers())
+    finally:
+        successor.stop()
+        crashed.log.close()
+    assert successor.containers() == []
+
+
+def test_refill_backs_off_while_docker_fails() -> None:
+    delays: list[float] = []
+    pool: WarmPool[str] = WarmPool({"python": 1}, create=fail, discard=lambda _: None, sleep=delays.append)
+
+    def sleep_and_stop(seconds: float) -> None:
+        delays.append(seconds)
+        if len(delays) == 8:
+            pool.close()
+
+    pool.sleep = sleep_and_stop
+    pool.refill_forever()
+    assert delays == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert pool.stats()["refill_failures"] == 8
+    assert pool.take("python") is None and pool.stats()["cold_starts"] == 1
+
+
+def test_a_pool_fills_to_its_size_and_discards_after_close() -> None:
+    made: list[str] = []
+    discarded: list[str] = []
+
+    def create(language: str) -> str:
+        made.append(f"{language}-{len(made)}")
+        if len(made) == 3:
+            pool.closed = True  # closed while the third was being made: it must be discarded
+        return made[-1]
+
+    pool: WarmPool[str] = WarmPool({"python": 2, "c": 1}, create, discarded.append, sleep=lambda _: None)
+    pool.refill_forever()
+    assert pool.stats()["idle"] == {"python": 2, "c": 0}
+    assert discarded == ["c-2"]
+    assert pool.take("python") == "python-0"
+    pool.close()
+    assert discarded == ["c-2", "python-1"]
+
+
+def fail(language: str) -> str:
+    raise RuntimeError("Docker is down")
