@@ -49,11 +49,30 @@ def serve() -> None:
         service.backend.close()
 
 
+def print_options() -> None:
+    """The settings as a Markdown table (the README's configuration section is made from it)."""
+    from .config import OPTIONS
+
+    print("| Variable | Default | Meaning |\n|---|---|---|")
+    for option in OPTIONS:
+        default = option.default
+        if isinstance(default, dict):
+            default = ",".join(f"{key}={value}" for key, value in default.items())
+        elif isinstance(default, tuple):
+            default = " ".join(default)
+        elif option.name == "DATA_DIR":
+            default = "data/ in the project"
+        print(f"| `{option.env}` | `{default}` | {option.help} |")
+
+
+COMMANDS = {"serve": serve, "options": print_options}
+
+
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "serve"
-    if command != "serve":
-        sys.exit("usage: python -m codyskool serve")
-    serve()
+    if command not in COMMANDS:
+        sys.exit("usage: python -m codyskool [serve | options]")
+    COMMANDS[command]()
 
 
 if __name__ == "__main__":
