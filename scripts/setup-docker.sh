@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Make a Docker engine reachable and (re)build the sandbox image. Idempotent.
+#
+# Meant for a Debian bookworm machine, run as root; nothing needs to be installed beforehand:
+#   1. if `docker info` fails: install docker.io when dockerd is missing, then start
+#      `dockerd --iptables=false --bridge=none` detached (log: $CODYSKOOL_DOCKERD_LOG) and wait
+#      for it (up to $CODYSKOOL_DOCKERD_WAIT seconds, default 60);
+#   2. pick the base image: $CODYSKOOL_SANDBOX_BASE if set; else debian:bookworm-slim if it is
+#      present locally; else $CODYSKOOL_BASE_TAG (default codyskool-base:bookworm) if present;
+#      else one quick pull of debian:bookworm-slim (skipped with CODYSKOOL_NO_PULL=1); else a
+#      debootstrap'ed minbase bookworm imported as $CODYSKOOL_BASE_TAG (with this machine's
+#      /etc/apt/sources.list.d/debian.sources, for the updates and security suites, when it has
+#      one; trimmed of package caches, documentation and translations: about 75 MB);
+#   3. `docker build` sandbox/ into $CODYSKOOL_SANDBOX_IMAGE (default codyskool-sandbox:latest),
+#      every time: the layer cache makes an unchanged build take a second or two, and a changed
+#      sandbox/runner.py always lands in the image.
+#
+# Usage: scripts/setup-docker.sh [--optional]
+#   --optional (or CODYSKOOL_DOCKER_OPTIONAL=1): a failure is a warning and the exit status is 0,
+#   so the caller can fall back to another backend.
+# Other settings: CODYSKOOL_DEBIAN_MIRROR (debootstrap's mirror, default debootstrap's own),
+# CODYSKOOL_APT_OPTS (extra apt-get options inside the image build), CODYSKOOL_PULL_TIMEOUT
+# (seconds, default 20).
+set -Eeuo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+IMAGE="${CODYSKOOL_SANDBOX_IMAGE:-codyskool-sandbox:latest}"
+BASE_TAG="${CODYSKOOL_BASE_TAG:-codyskool-base:bookworm}"
+OFFICIAL_BASE="debian:bookworm-slim"
+DOCKERD_LOG="${CODYSKOOL_DOCKERD_LOG:-/tmp/codyskool-dockerd.log}"
+DOCKERD_WAIT="${CODYSKOOL_DOCKERD_WAIT:-60}"
+PULL_TIMEOUT="${CODYSKOOL_PULL_TIMEOUT:-20}"
+BUILD_LOG="${CODYSKOOL_BUILD_LOG:-/tmp/codyskool-sandbox-build.log}"
+OPTIONAL="${CODYSKOOL_DOCKER_OPTIONAL:-0}"
+
+for arg in "$@"; do
+  case "$arg" in
+    --optional) OPTIONAL=1 ;;
+    -h|--help) sed -n '2,/^set -E/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup-docker: unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "setup-docker: $*" >&2; }
+
+fail() {
+  if [ "$OPTIONAL" = 1 ]; then
+    log "WARNING: $*"
+    log "WARNING: Docker is not available; continuing without it (CODYSKOOL_DOCKER_OPTIONAL=1)."
+    exit 0
+  fi
+  log "ERROR: $*"
+  exit 1
+}
+
+trap 'fail "command failed (status $?) at line $LINENO: $BASH_COMMAND"' ERR
+
+as_root() {
+  [ "$(id -u)" = 0 ] || fail "$1 needs root (run this script as root)"
+}
+
+APT_UPDATED=0
+apt_install() {
+  as_root "installing $*"
+  command -v apt-get >/dev/null || fail "apt-get not found: install $* by hand"
+  if [ "$APT_UPDATED" = 0 ]; then
+    log "apt-get update"
+    apt-get update -qq || fail "apt-get update failed"
+    APT_UPDATED=1
+  fi
+  # Keep package scripts from starting services: this script starts dockerd itself.
+  local added_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 0755 /usr/sbin/policy-rc.d
+    added_policy=1
+  fi
+  log "apt-get install $*"
+  local status=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null || status=$?
+  [ "$added_policy" = 0 ] || rm -f /usr/sbin/policy-rc.d
+  [ "$status" = 0 ] || fail "apt-get install $* failed (status $status)"
+}
+
+engine_up() {
+  command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1
+}
+
+ensure_cgroups() {
+  # dockerd needs the cgroup file systems; a minimal VM or chroot may not mount them.
+  if [ -e /sys/fs/cgroup/cgroup.controllers ] || [ -d /sys/fs/cgroup/memory ]; then
+    return 0
+  fi
+  log "no cgroup file system mounted; mounting with cgroupfs-mount"
+  command -v cgroupfs-mount >/dev/null || apt_install cgroupfs-mount
+  cgroupfs-mount || fail "could not mount the cgroup file systems"
+}
+
+wait_for_engine() {
+  local waited=0
+  while ! engine_up; do
+    if [ -n "${1:-}" ] && ! kill -0 "$1" 2>/dev/null; then
+      tail -n 20 "$DOCKERD_LOG" >&2 || true
+      fail "dockerd exited at start-up (log: $DOCKERD_LOG)"
+    fi
+    if [ "$waited" -ge "$DOCKERD_WAIT" ]; then
+      tail -n 20 "$DOCKERD_LOG" >&2 || true
+      fail "the Docker engine did not answer within ${DOCKERD_WAIT}s (log: $DOCKERD_LOG)"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
+running_dockerd() {
+  # The pid of a dockerd that is already running (perhaps still starting), if any.
+  if command -v pgrep >/dev/null; then
+    pgrep -x -o dockerd || true
+  elif [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    cat /var/run/docker.pid
+  fi
+}
+
+ensure_engine() {
+  if engine_up; then
+    log "Docker engine is running (server $(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+    return 0
+  fi
+  if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
+    apt_install docker.io iptables
+  fi
+  local pid
+  pid="$(running_dockerd)"
+  if [ -n "$pid" ]; then
+    log "dockerd is already running (pid $pid); waiting for its socket"
+  else
+    as_root "starting dockerd"
+    ensure_cgroups
+    log "starting dockerd --iptables=false --bridge=none (log: $DOCKERD_LOG)"
+    # Detached (own session, no terminal, stdin closed) so it outlives this script; without
+    # the lock's descriptor 9, or it would hold the lock for as long as it runs.
+    setsid nohup dockerd --iptables=false --bridge=none >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
+    pid=$!
+  fi
+  wait_for_engine "$pid"
+  log "Docker engine is up (server $(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+}
+
+image_exists() {
+  docker image inspect "$1" >/dev/null 2>&1
+}
+
+ROOTFS=""
+cleanup_rootfs() {
+  [ -n "$ROOTFS" ] && [ -d "$ROOTFS" ] || return 0
+  local m
+  for m in dev/pts dev proc sys; do
+    if mountpoint -q "$ROOTFS/$m" 2>/dev/null; then umount -l "$ROOTFS/$m" || true; fi
+  done
+  rm -rf --one-file-system "$ROOTFS"
+}
+
+debootstrap_base() {
+  as_root "debootstrap"
+  command -v debootstrap >/dev/null || apt_install debootstrap
+  ROOTFS="$(mktemp -d /var/tmp/codyskool-rootfs.XXXXXX)"
+  trap cleanup_rootfs EXIT
+  local dlog=/tmp/codyskool-debootstrap.log
+  log "debootstrap --variant=minbase bookworm (log: $dlog); about half a minute"
+  # shellcheck disable=SC2086 # the mirror is optional
+  if ! debootstrap --variant=minbase bookworm "$ROOTFS" ${CODYSKOOL_DEBIAN_MIRROR:-} >"$dlog" 2>&1; then
+    tail -n 20 "$dlog" >&2 || true
+    fail "debootstrap failed (log: $dlog)"
+  fi
+  # Use this machine's Debian sources (deb822, with the updates and security suites) when it
+  # has them, as the official image does; otherwise keep debootstrap's one-line sources.list.
+  if [ -z "${CODYSKOOL_DEBIAN_MIRROR:-}" ] && [ -f /etc/apt/sources.list.d/debian.sources ] \
+      && grep -q 'bookworm' /etc/apt/sources.list.d/debian.sources; then
+    cp /etc/apt/sources.list.d/debian.sources "$ROOTFS/etc/apt/sources.list.d/debian.sources"
+    : > "$ROOTFS/etc/apt/sources.list"
+  fi
+  # Trim what an image does not need: downloaded packages, package lists, documentation,
+  # translations (the official slim image leaves these out as well).
+  rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/*.bin \
+    "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/log/* \
+    "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/*
+  find "$ROOTFS/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
+  find "$ROOTFS/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+  : > "$ROOTFS/etc/hostname"
+  log "importing the root file system as $BASE_TAG"
+  tar --numeric-owner -C "$ROOTFS" -c . \
+    | docker import --change 'CMD ["bash"]' --message "debootstrap --variant=minbase bookworm" - "$BASE_TAG" >/dev/null \
+    || fail "docker import of the debootstrap'ed root file system failed"
+  cleanup_rootfs
+  ROOTFS=""
+}
+
+choose_base() {
+  if [ -n "${CODYSKOOL_SANDBOX_BASE:-}" ]; then
+    BASE="$CODYSKOOL_SANDBOX_BASE"
+    log "base image: $BASE (CODYSKOOL_SANDBOX_BASE)"
+    return 0
+  fi
+  if image_exists "$OFFICIAL_BASE"; then
+    BASE="$OFFICIAL_BASE"
+  elif image_exists "$BASE_TAG"; then
+    BASE="$BASE_TAG"
+  elif [ "${CODYSKOOL_NO_PULL:-0}" != 1 ] \
+      && timeout "$PULL_TIMEOUT" docker pull -q "$OFFICIAL_BASE" >/dev/null 2>&1; then
+    BASE="$OFFICIAL_BASE"
+  else
+    log "$OFFICIAL_BASE is not available here; building $BASE_TAG with debootstrap"
+    debootstrap_base
+    BASE="$BASE_TAG"
+  fi
+  log "base image: $BASE"
+}
+
+build_image() {
+  [ -f "$ROOT/sandbox/Dockerfile" ] || fail "sandbox/Dockerfile is missing"
+  [ -f "$ROOT/sandbox/runner.py" ] || fail "sandbox/runner.py is missing: the sandbox image needs it"
+  local args=(--network host --build-arg "BASE=$BASE" -t "$IMAGE")
+  if [ -n "${CODYSKOOL_APT_OPTS:-}" ]; then
+    args+=(--build-arg "APT_OPTS=$CODYSKOOL_APT_OPTS")
+  fi
+  log "docker build ${args[*]} sandbox/ (log: $BUILD_LOG)"
+  local start=$SECONDS
+  if ! docker build "${args[@]}" "$ROOT/sandbox" >"$BUILD_LOG" 2>&1; then
+    tail -n 40 "$BUILD_LOG" >&2 || true
+    fail "building $IMAGE failed (log: $BUILD_LOG)"
+  fi
+  log "built $IMAGE in $((SECONDS - start))s ($(docker image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%d MB", $1/1000000}'))"
+  # Old builds of the image, now untagged, go (layers still in use by containers stay).
+  docker image prune -f --filter "label=org.codyskool.sandbox=1" >/dev/null 2>&1 || true
+  # The engine must also be able to start a locked-down container of it.
+  local out
+  out="$(docker run --rm --network none "$IMAGE" python3 -c 'print("ok")' 2>&1)" \
+    || fail "the engine cannot run $IMAGE: $out"
+  [ "$out" = ok ] || fail "unexpected answer from a test container of $IMAGE: $out"
+}
+
+# One run at a time: two scripts starting dockerd or building at once would trip over each other.
+exec 9>/tmp/codyskool-setup-docker.lock
+flock -w 1200 9 || fail "another setup-docker run holds /tmp/codyskool-setup-docker.lock"
+
+ensure_engine
+choose_base
+build_image
+log "ready: $IMAGE"
