@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
+import os
 import signal
 import socket
 import sys
@@ -37,11 +39,13 @@ def serve() -> None:
             "Use Docker, or set CODYSKOOL_ALLOW_PUBLIC_LOCAL=1 if you accept the risk."
         )
 
-    def shut_down(*_: object) -> None:
+    def close_and_exit() -> None:
         service.backend.close()
-        sys.exit(0)
+        logging.shutdown()
+        os._exit(0)
 
-    signal.signal(signal.SIGTERM, shut_down)
+    # The handler may interrupt any greenlet: it only schedules the shut-down as a task of its own.
+    signal.signal(signal.SIGTERM, lambda *_: socketio.start_background_task(close_and_exit))
     print(f"CodySkool on http://{host}:{port}/ (sandbox backend: {service.backend.name})", flush=True)
     try:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)

@@ -42,7 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
     removed = backend.remove_leftovers()
     if removed:
         app.logger.warning("removed %d sandboxes left over from an earlier server", removed)
-    languages = {key: lang for key, lang in load_languages().items() if backend.supports(lang.tools)}
+    languages = {key: lang for key, lang in load_languages().items() if backend.supports(lang)}
     unknown = set(app.config["POOL_SIZES"]) - set(languages)
     if unknown:
         raise ConfigError(f"CODYSKOOL_POOL_SIZES names unknown languages: {', '.join(sorted(unknown))}")

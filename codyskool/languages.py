@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 REGISTRY_FILE = Path(__file__).with_name("languages.toml")
+RUNNER_DIR_MARK = "{runner_dir}/"  # expanded by the runner to the folder it lives in
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,12 @@ class Language:
         """The programs this language needs on the machine that runs it."""
         commands = [self.compile, self.run] if self.run else [self.compile, ("python3",)]
         return [command[0] for command in commands if command]
+
+    @property
+    def runner_files(self) -> list[str]:
+        """Files of the runner's folder that the commands use ({runner_dir}/lang/...)."""
+        arguments = [*(self.compile or ()), *(self.run or ())]
+        return [arg.split(RUNNER_DIR_MARK, 1)[1] for arg in arguments if RUNNER_DIR_MARK in arg]
 
     def public(self) -> dict[str, Any]:
         return {

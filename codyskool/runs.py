@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 Emit = Callable[[str, dict[str, Any]], None]
 WATCHDOG_INTERVAL_S = 0.1
+STARTING_TIME_FACTOR = 2  # wall-clock bound of start-up + compile, in compile CPU-time limits
 DIAGNOSTICS_SOURCE_LIMIT = 64 << 10
 
 
@@ -113,6 +114,7 @@ class Run:
                 self.after = None
             if self.stop_reason:
                 return
+            self.started_at = time.monotonic()
             self.execution = self.backend.start(self._job())
             with self.lock:
                 queued, self.stdin_queue = self.stdin_queue, []
@@ -166,6 +168,7 @@ class Run:
             limits=limits,
             compile_limits={**limits, "cpu_s": self.limits.compile_time_s},
             language=language.id,
+            watch_stdin=language.run is not None,  # Python's runner sends its own prompts
         )
 
     def _pump(self, execution: Execution) -> None:
@@ -217,12 +220,14 @@ class Run:
             self.tasks.sleep(WATCHDOG_INTERVAL_S)
             now = time.monotonic()
             idle = self.prompt_since is not None and now - self.prompt_since > self.limits.prompt_idle_s
-            if idle or self._wall_time(now) > self.limits.wall_time_s:
+            if idle or self._over_time(now):
                 self.stop("timeout")
 
-    def _wall_time(self, now: float) -> float:
+    def _over_time(self, now: float) -> bool:
+        if self.running_at is None:  # starting the sandbox or compiling: bounded on its own
+            return now - self.started_at > STARTING_TIME_FACTOR * self.limits.compile_time_s
         waiting = now - self.prompt_since if self.prompt_since is not None else 0.0
-        return now - self.started_at - self.prompt_total - waiting
+        return now - self.running_at - self.prompt_total - waiting > self.limits.wall_time_s
 
     def _end_prompt_wait(self) -> None:
         if self.prompt_since is not None:

@@ -33,13 +33,16 @@ import types
 
 FRAME_HEADER = struct.Struct(">cI")
 FRAME_KINDS = {
+    b"r": "ready",  # empty: the runner has started and waits for its job
     b"o": "stdout",  # program output, raw bytes
     b"e": "stderr",
     b"p": "prompt",  # JSON {"text": str}: the program waits for a line of input
     b"s": "status",  # JSON {"phase": "compiling" | "running"}
     b"x": "exit",  # JSON {"code", "signal", "time_ms", "memory_kb", "phase", "memory"}
 }
-CONTROL_FD = 3  # in the program's process: where the prompt hook writes its frames
+RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
+CONTROL_FD = 3
+INPUT_WATCH_S = 0.1  # in the program's process: where the prompt hook writes its frames
 READ_SIZE = 65536
 
 
@@ -98,6 +101,26 @@ def read_job(fd: int = 0) -> dict:
 
 
 # --- limits and process setup ------------------------------------------------------------
+
+
+READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
+
+
+def reading_stdin(pid: int) -> bool:
+    """Whether a thread of the process is blocked in read(0, ...), per /proc/PID/task/*/syscall."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/syscall") as current:
+                if current.read().startswith(f"{READ_SYSCALL} 0x0 "):
+                    return True
+        except OSError:
+            continue
+    return False
+
 
 
 def apply_limits(limits: dict) -> None:
@@ -338,6 +361,7 @@ class Supervisor:
                 if command is None:
                     os._exit(run_python_in_process(self.job))
                 env = self.job.get("env") or {}
+                command = [arg.replace("{runner_dir}", RUNNER_DIR) for arg in command]
                 os.execvpe(command[0], [*command, *self.job.get("args", [])], env)
             except BaseException as exc:  # noqa: BLE001 - report, never fall back into the runner
                 try:
@@ -353,6 +377,10 @@ class Supervisor:
     def run_phase(self, command: list[str] | None, limits: dict, relay_stdin: bool) -> dict:
         started = time.monotonic()
         pid, stdin_w, stdout_r, stderr_r, control_r = self.spawn(command, limits)
+        # Programs without a prompt hook (all but Python's) are watched instead: blocked reading
+        # an empty stdin means waiting for input, which the server must not count as run time.
+        watch_input = relay_stdin and bool(self.job.get("watch_stdin"))
+        announced = False
         if not relay_stdin:
             os.close(stdin_w)
             stdin_w = -1
@@ -376,9 +404,17 @@ class Supervisor:
                 watch_read.append(self.stdin_fd)
             watch_write = [stdin_w] if stdin_w >= 0 and self.pending_stdin else []
             try:
-                ready_read, ready_write, _ = select.select(watch_read, watch_write, [], 0.5)
+                timeout = INPUT_WATCH_S if watch_input else 0.5
+                ready_read, ready_write, _ = select.select(watch_read, watch_write, [], timeout)
             except InterruptedError:
                 continue
+            if watch_input and status is None:
+                if ready_write or stdout_r in ready_read or stderr_r in ready_read:
+                    announced = False  # it did something: a later wait is a new prompt
+                elif not ready_read and not announced and self.stdin_open and not self.pending_stdin:
+                    announced = reading_stdin(pid)
+                    if announced:
+                        write_json_frame(self.out_fd, b"p", {"text": ""})
             if self.wakeup_r in ready_read:
                 self.drain(self.wakeup_r)
             if self.stdin_fd in ready_read:
@@ -525,6 +561,7 @@ class Supervisor:
 def main() -> None:
     os.umask(0o077)
     os.set_blocking(0, True)  # the server's end of the pipe may have been made non-blocking
+    write_frame(1, b"r", b"")
     job = read_job()
     if job.get("workdir"):
         os.chdir(job["workdir"])

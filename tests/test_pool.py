@@ -135,9 +135,22 @@ def test_containers_of_a_crashed_server_are_removed_at_start_up() -> None:
     assert successor.containers() == []
 
 
+class InlineTasks:
+    """Tasks for a pool driven by hand: sleeps are recorded, nothing runs in the background."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+    def spawn(self, target, *args) -> None:
+        raise AssertionError("these tests call refill_forever themselves")
+
+
 def test_refill_backs_off_while_docker_fails() -> None:
     delays: list[float] = []
-    pool: WarmPool[str] = WarmPool({"python": 1}, create=fail, discard=lambda _: None, sleep=delays.append)
+    pool: WarmPool[str] = WarmPool({"python": 1}, create=fail, discard=lambda _: None, tasks=InlineTasks())
 
     def sleep_and_stop(seconds: float) -> None:
         delays.append(seconds)
@@ -161,7 +174,7 @@ def test_a_pool_fills_to_its_size_and_discards_after_close() -> None:
             pool.closed = True  # closed while the third was being made: it must be discarded
         return made[-1]
 
-    pool: WarmPool[str] = WarmPool({"python": 2, "c": 1}, create, discarded.append, sleep=lambda _: None)
+    pool: WarmPool[str] = WarmPool({"python": 2, "c": 1}, create, discarded.append, tasks=InlineTasks())
     pool.refill_forever()
     assert pool.stats()["idle"] == {"python": 2, "c": 0}
     assert discarded == ["c-2"]

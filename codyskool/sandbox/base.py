@@ -10,6 +10,7 @@ from .channel import encode_job
 
 if TYPE_CHECKING:
     from ..concurrency import Tasks
+    from ..languages import Language
 
 
 class SandboxError(RuntimeError):
@@ -31,6 +32,7 @@ class Job:
     compile_limits: dict[str, Any] = field(default_factory=dict)
     workdir: str = ""
     language: str = ""
+    watch_stdin: bool = False  # report a program blocked reading stdin as waiting at a prompt
 
     def encode(self) -> bytes:
         return encode_job(
@@ -45,6 +47,7 @@ class Job:
                 "limits": self.limits,
                 "compile_limits": self.compile_limits,
                 "workdir": self.workdir,
+                "watch_stdin": self.watch_stdin,
             }
         )
 
@@ -87,8 +90,8 @@ class Backend(ABC):
     def start(self, job: Job) -> Execution:
         """Start a fresh sandbox for the job. Raises SandboxError."""
 
-    def supports(self, tools: list[str]) -> bool:
-        """Whether the programs a language needs exist where this backend runs code."""
+    def supports(self, language: Language) -> bool:
+        """Whether what a language needs exists where this backend runs code."""
         return True
 
     def health(self) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from typing import Any
 
 FRAME_HEADER = struct.Struct(">cI")  # the same layout as FRAME_HEADER in sandbox/runner.py
 JOB_HEADER = struct.Struct(">I")
-KINDS = {b"o": "stdout", b"e": "stderr", b"p": "prompt", b"s": "status", b"x": "exit"}
+KINDS = {b"r": "ready", b"o": "stdout", b"e": "stderr", b"p": "prompt", b"s": "status", b"x": "exit"}
 MAX_FRAME = 1 << 24
+READY_FRAME = FRAME_HEADER.pack(b"r", 0)  # the runner's first words: it waits for its job
 
 
 class ChannelError(ValueError):

@@ -20,6 +20,7 @@ from docker.types import Ulimit
 from ..concurrency import Tasks
 from ..config import Limits
 from .base import Backend, Execution, Job, SandboxError, SandboxExit
+from .channel import READY_FRAME
 from .pool import WarmPool
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ LABEL = "org.codyskool.sandbox"
 INSTANCE_LABEL = "org.codyskool.instance"
 DOCKER_STREAM_HEADER = struct.Struct(">BxxxI")
 STDOUT, STDERR = 1, 2
+READY_TIMEOUT_S = 30.0
+READY_FRAME_SIZE = len(READY_FRAME)
 
 
 def docker_client(timeout: int = 30) -> docker.DockerClient:
@@ -55,12 +58,16 @@ class DockerExecution(Execution):
         self.container_id = container_id
         self.sock = sock
         self.buffer = bytearray()
+        self.unread = b""
         self.runner_stderr = bytearray()
         self.stdin_closed = False
         self.result: SandboxExit | None = None
 
     def read(self) -> bytes:
         """Demultiplex Docker's stream: stdout is the runner's channel, stderr goes to the log."""
+        if self.unread:
+            data, self.unread = self.unread, b""
+            return data
         while True:
             while len(self.buffer) >= DOCKER_STREAM_HEADER.size:
                 stream, length = DOCKER_STREAM_HEADER.unpack_from(self.buffer)
@@ -80,6 +87,21 @@ class DockerExecution(Execution):
             if not chunk:
                 return b""
             self.buffer += chunk
+
+    def wait_ready(self, timeout: float) -> None:
+        """Read the runner's first frame, `ready`, which it sends before it waits for a job."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.read()
+            while 0 < len(data) < READY_FRAME_SIZE:
+                data += self.read()
+        except OSError as error:
+            raise SandboxError(f"the runner did not start: {error}") from None
+        finally:
+            self.sock.settimeout(None)
+        if not data.startswith(READY_FRAME):
+            raise SandboxError("the runner did not start")
+        self.unread = data[READY_FRAME_SIZE:]
 
     def write(self, data: bytes) -> None:
         if self.stdin_closed:
@@ -156,7 +178,7 @@ class DockerBackend(Backend):
         self.cpus = cpus
         self.runtime = runtime or None
         self.pool_sizes = pool_sizes or {}
-        self.pool: WarmPool[tuple[str, socket.socket]] | None = None
+        self.pool: WarmPool[DockerExecution] | None = None
         try:
             self.client = docker_client()
             self.api = self.client.api
@@ -191,7 +213,7 @@ class DockerBackend(Backend):
             runtime=self.runtime,
         )
 
-    def create(self, run_label: str) -> tuple[str, socket.socket]:
+    def create(self, run_label: str) -> DockerExecution:
         """Create a container, attach to it and start it; it then waits for its job."""
         try:
             container = self.api.create_container(
@@ -220,34 +242,39 @@ class DockerBackend(Backend):
         except (DockerException, OSError) as error:
             remove_container(self.api, container_id)
             raise SandboxError(f"cannot start a container: {error}") from None
-        return container_id, sock
+        return DockerExecution(self.api, container_id, sock)
 
     def start_background(self, tasks: Tasks) -> None:
         if self.pool_sizes and self.pool is None:
-            self.pool = WarmPool(self.pool_sizes, self._create_warm, self._discard_warm, tasks.sleep)
-            tasks.spawn(self.pool.refill_forever)
+            self.pool = WarmPool(self.pool_sizes, self._create_warm, self._discard_warm, tasks)
+            self.pool.start()
 
-    def _create_warm(self, language: str) -> tuple[str, socket.socket]:
-        return self.create(f"warm-{language}-{uuid.uuid4().hex[:8]}")
+    def _create_warm(self, language: str) -> DockerExecution:
+        """A container whose runner has started and waits for its job (it said it is ready)."""
+        execution = self.create(f"warm-{language}-{uuid.uuid4().hex[:8]}")
+        try:
+            execution.wait_ready(READY_TIMEOUT_S)
+        except SandboxError:
+            self._discard_warm(execution)
+            raise
+        return execution
 
-    def _discard_warm(self, warm: tuple[str, socket.socket]) -> None:
-        container_id, sock = warm
-        sock.close()
-        remove_container(self.api, container_id)
+    def _discard_warm(self, execution: DockerExecution) -> None:
+        execution.kill()
+        execution.finish()
 
     def start(self, job: Job) -> Execution:
         job.workdir = WORKDIR
         payload = job.encode()
         warm = self.pool.take(job.language) if self.pool else None
         if warm is not None:
-            execution = DockerExecution(self.api, *warm)
             try:
-                execution.write(payload)
-                return execution
+                warm.write(payload)
+                return warm
             except SandboxError as error:  # it died while waiting: never mind, start a fresh one
-                log.warning("warm container %s was unusable: %s", warm[0][:12], error)
-                execution.finish()
-        execution = DockerExecution(self.api, *self.create(uuid.uuid4().hex[:12]))
+                log.warning("warm container %s was unusable: %s", warm.container_id[:12], error)
+                warm.finish()
+        execution = self.create(uuid.uuid4().hex[:12])
         try:
             execution.write(payload)
         except SandboxError:

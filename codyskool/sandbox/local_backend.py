@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import PROJECT_ROOT, Limits
+from ..languages import Language
 from .base import Backend, Execution, Job, SandboxError, SandboxExit
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,10 @@ class LocalBackend(Backend):
         if not self.bwrap:
             log.warning("local backend without bubblewrap: programs run with rlimits only")
 
-    def supports(self, tools: list[str]) -> bool:
-        return all(shutil.which(tool) for tool in tools)
+    def supports(self, language: Language) -> bool:
+        return all(shutil.which(tool) for tool in language.tools) and all(
+            (RUNNER_DIR / name).exists() for name in language.runner_files
+        )
 
     def command(self, workdir: str) -> tuple[list[str], str]:
         """The command that starts the runner, and the work dir as the runner sees it."""

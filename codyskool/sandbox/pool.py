@@ -13,12 +13,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from ..concurrency import Tasks
 
 log = logging.getLogger(__name__)
 
 Warm = TypeVar("Warm")
 
+REFILL_WORKERS = 2
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
 IDLE_CHECK_S = 5.0
@@ -28,12 +32,14 @@ class WarmPool(Generic[Warm]):
     """Idle sandboxes per language, filled by `create` and emptied by `discard` at close."""
 
     def __init__(self, sizes: dict[str, int], create: Callable[[str], Warm],
-                 discard: Callable[[Warm], None], sleep: Callable[[float], None]) -> None:
+                 discard: Callable[[Warm], None], tasks: Tasks) -> None:
         self.sizes = sizes
         self.create = create
         self.discard = discard
-        self.sleep = sleep
+        self.tasks = tasks
+        self.sleep = tasks.sleep
         self.idle: dict[str, collections.deque[Warm]] = {lang: collections.deque() for lang in sizes}
+        self.making = dict.fromkeys(sizes, 0)
         self.lock = threading.Lock()
         self.wanted = threading.Event()  # set when something was taken and should be replaced
         self.closed = False
@@ -41,6 +47,11 @@ class WarmPool(Generic[Warm]):
         self.cold_starts = 0
         self.refill_failures = 0
         self.backoff_s = 0.0
+
+    def start(self) -> None:
+        """Start the refill tasks: two, so that one slow `docker start` does not stall the other."""
+        for _ in range(min(REFILL_WORKERS, sum(self.sizes.values()))):
+            self.tasks.spawn(self.refill_forever)
 
     def take(self, language: str) -> Warm | None:
         with self.lock:
@@ -53,18 +64,19 @@ class WarmPool(Generic[Warm]):
         self.wanted.set()
         return warm
 
-    def missing(self) -> str | None:
-        """A language whose pool is below its size, or None when all are full."""
+    def claim_missing(self) -> str | None:
+        """A language whose pool (counting containers being made) is below its size, claimed."""
         with self.lock:
             for language, size in self.sizes.items():
-                if len(self.idle[language]) < size:
+                if len(self.idle[language]) + self.making[language] < size:
+                    self.making[language] += 1
                     return language
         return None
 
     def refill_forever(self) -> None:
         """The refill task: top up, back off on failure, sleep until something is taken."""
         while not self.closed:
-            language = self.missing()
+            language = self.claim_missing()
             if language is None:
                 self.wanted.clear()
                 self._wait_for_demand()
@@ -72,6 +84,8 @@ class WarmPool(Generic[Warm]):
             try:
                 warm = self.create(language)
             except Exception as error:  # noqa: BLE001 - Docker failing must not end the task
+                with self.lock:
+                    self.making[language] -= 1
                 self.refill_failures += 1
                 self.backoff_s = min(BACKOFF_MAX_S, max(BACKOFF_FIRST_S, self.backoff_s * 2))
                 log.warning("pool refill failed (retrying in %.1fs): %s", self.backoff_s, error)
@@ -79,6 +93,7 @@ class WarmPool(Generic[Warm]):
                 continue
             self.backoff_s = 0.0
             with self.lock:
+                self.making[language] -= 1
                 if not self.closed:
                     self.idle[language].append(warm)
                     warm = None
