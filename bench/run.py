@@ -1,0 +1,252 @@
+"""The CodySkool benchmark: how fast a run comes back, how many runs a second, how much memory.
+
+One command: ``.venv/bin/python bench/run.py`` (or ``bench/run``), with ``--quick`` for a smoke
+run of about a minute. It measures reference rows on the machine (a bare ``python3``, a plain
+``docker run``, the container churn ceiling), then starts its own servers
+(``python -m codyskool serve``, Docker backend, eventlet), one with the warm pool and one with
+``CODYSKOOL_POOL_SIZES=off``, and drives them with real python-socketio clients over websockets.
+It prints a table with the targets of issue 6 next to the numbers and writes it as JSON to
+bench/results/. A missed target is reported, never a failure.
+
+Every server it starts is stopped and every container it or its servers made is removed, also on
+Ctrl-C, SIGTERM or an error. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the `bench` package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+try:
+    import docker
+except ImportError:  # a message instead of a traceback
+    sys.exit("bench: the docker package is missing; use the project's venv: .venv/bin/python bench/run.py")
+
+from bench.benchmarks import (
+    QUICK,
+    Settings,
+    bench_bare,
+    bench_bytes,
+    bench_churn,
+    bench_docker_run,
+    bench_latency,
+    bench_memory,
+    bench_throughput,
+    git,
+    machine_info,
+)
+from bench.harness import CLEANUP, IMAGE, ROOT, BenchServer, last_line, raise_interrupted, uninterrupted
+from bench.report import evaluate_targets, report
+
+RESULTS = ROOT / "bench" / "results"
+SCHEMA = 1
+REFERENCES = ("bare", "docker-run", "churn")  # on the machine, before any server runs
+ON_POOL_SERVER = ("warm", "memory", "throughput", "bytes")
+ON_NO_POOL_SERVER = ("cold",)
+BENCHMARKS = (*REFERENCES, *ON_POOL_SERVER, *ON_NO_POOL_SERVER)
+
+
+def guarded(name: str, results: dict[str, Any], action: Callable[[], dict[str, Any]]) -> None:
+    """Run one benchmark; its failure becomes its result and the others still run."""
+    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    try:
+        results[name] = action()
+    except Exception as error:  # noqa: BLE001 - reported in the table and the JSON
+        traceback.print_exc()
+        results[name] = {"error": f"{type(error).__name__}: {error}"[:2000]}
+    print(f"bench: {name} done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+def server_benchmarks(settings: Settings) -> dict[str, Callable[[BenchServer], dict[str, Any]]]:
+    return {
+        "warm": lambda server: bench_latency(
+            server, settings.latency_runs, settings.latency_warmup, settings
+        ),
+        "memory": lambda server: bench_memory(server, settings),
+        "throughput": lambda server: bench_throughput(server, settings),
+        "bytes": lambda server: bench_bytes(server, settings),
+        "cold": lambda server: bench_latency(server, settings.cold_runs, settings.cold_warmup, settings),
+    }
+
+
+def run_on_server(
+    name: str, env: dict[str, str], wanted: list[str], settings: Settings, document: dict[str, Any]
+) -> None:
+    """Start a server, run the wanted benchmarks against it, stop it, note what it left behind."""
+    results = document["results"]
+    print(f"bench: starting the {name} server ...", file=sys.stderr, flush=True)
+    try:
+        server = BenchServer(name, env, RESULTS / "logs")
+    except Exception as error:  # noqa: BLE001 - every benchmark that needed it says why it did not run
+        for benchmark in wanted:
+            results[benchmark] = {"error": f"the {name} server: {error}"[:2000]}
+        document["servers"][name] = {"env": env, "error": str(error)[:2000]}
+        return
+    info: dict[str, Any] = {"env": server.env, "log": str(server.log_path.relative_to(ROOT))}
+    document["servers"][name] = info
+    try:
+        info["pool_full_level"] = server.settle_pool()
+        info["health"] = server.health()
+        actions = server_benchmarks(settings)
+        for benchmark in wanted:
+            guarded(benchmark, results, lambda benchmark=benchmark: actions[benchmark](server))
+        info["health_end"] = server.health()
+    except Exception as error:  # noqa: BLE001 - the server went away: recorded, the run goes on
+        info["error"] = f"{type(error).__name__}: {error}"[:2000]
+    finally:
+        info["containers_left_behind"] = server.stop()
+
+
+def run_all(settings: Settings, wanted: list[str], quick: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "timestamp": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "quick": quick,
+        "only": None if wanted == list(BENCHMARKS) else wanted,
+        "settings": asdict(settings),
+        "machine": machine_info(),
+        "servers": {},
+        "results": {},
+    }
+    references = {"bare": bench_bare, "docker-run": bench_docker_run, "churn": bench_churn}
+    for name in REFERENCES:
+        if name in wanted:
+            guarded(name, document["results"], lambda name=name: references[name](settings))
+    pool_env = {"CODYSKOOL_POOL_SIZES": settings.pool_sizes} if settings.pool_sizes else {}
+    on_pool = [name for name in ON_POOL_SERVER if name in wanted]
+    if on_pool:
+        run_on_server("pool", pool_env, on_pool, settings, document)
+    on_no_pool = [name for name in ON_NO_POOL_SERVER if name in wanted]
+    if on_no_pool:
+        run_on_server("nopool", {"CODYSKOOL_POOL_SIZES": "off"}, on_no_pool, settings, document)
+    document["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
+    document["targets"] = [asdict(target) for target in evaluate_targets(document["results"])]
+    return document
+
+
+def write_results(document: dict[str, Any], extra: Path | None) -> list[Path]:
+    """bench/results/<timestamp>-<commit>.json, bench/results/latest.json, and --json PATH."""
+    stamp = document["timestamp"].replace("-", "").replace(":", "")
+    paths = [RESULTS / f"{stamp}-{document['commit'] or 'nogit'}.json", RESULTS / "latest.json"]
+    if extra is not None:
+        paths.append(extra.resolve())
+    text = json.dumps(document, indent=2) + "\n"
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return paths
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run",
+        description="The CodySkool benchmark (see bench/README.md).",
+        epilog=f"benchmarks, in the order they run: {', '.join(BENCHMARKS)}",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer iterations: a smoke run of about a minute"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this benchmark; repeat it, or separate names with commas",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the JSON to PATH")
+    parser.add_argument("--runs", type=int, metavar="N", help="sequential runs of each latency row")
+    parser.add_argument("--seconds", type=float, metavar="S", help="seconds of each concurrency level")
+    parser.add_argument(
+        "--pool-sizes",
+        metavar="SPEC",
+        help="CODYSKOOL_POOL_SIZES of the pool server, e.g. python=4 (default: the server's default)",
+    )
+    args = parser.parse_args(argv)
+    only = {name.strip() for value in args.only for name in value.split(",") if name.strip()}
+    unknown = sorted(only - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    args.wanted = [name for name in BENCHMARKS if not only or name in only]
+    return args
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = QUICK if args.quick else Settings()
+    if args.runs:
+        settings = replace(settings, latency_runs=args.runs, cold_runs=args.runs)
+    if args.seconds:
+        settings = replace(settings, loop_seconds=args.seconds)
+    if args.pool_sizes:
+        settings = replace(settings, pool_sizes=args.pool_sizes)
+    return settings
+
+
+def preflight() -> None:
+    """Stop early, with a clear message, when the benchmark cannot run here at all."""
+    if shutil.which("docker") is None:
+        sys.exit("bench: the docker command is missing")
+    try:
+        client = docker.from_env(timeout=10)
+        try:
+            client.ping()
+            client.images.get(IMAGE)
+        finally:
+            client.close()
+    except docker.errors.ImageNotFound:
+        sys.exit(f"bench: the sandbox image {IMAGE} is missing: run scripts/setup-docker.sh")
+    except docker.errors.DockerException as error:
+        sys.exit(f"bench: Docker is not reachable: {error}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """0 when every benchmark ran (whatever the targets say), 1 when one could not, 130 when stopped."""
+    args = parse_args(argv)
+    settings = settings_from(args)
+    preflight()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, raise_interrupted)
+    document = None
+    try:
+        document = run_all(settings, args.wanted, args.quick)
+    except KeyboardInterrupt as interrupt:
+        print(f"\nbench: interrupted ({str(interrupt) or 'Ctrl-C'}); cleaning up", file=sys.stderr)
+    finally:
+        with uninterrupted():
+            removed = CLEANUP.run(interrupted=document is None)
+    if removed:
+        print(f"bench: removed {removed} container(s) left behind", file=sys.stderr)
+    if document is None:
+        return 130
+    document["containers_removed_at_cleanup"] = removed
+    paths = write_results(document, args.json)
+    print()
+    print(report(document))
+    shown = [str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path) for path in paths]
+    print("\nwritten: " + ", ".join(shown))
+    failed = [name for name, row in document["results"].items() if "error" in row]
+    for name in failed:
+        print(
+            f"bench: {name} could not run: {last_line(document['results'][name]['error'])}", file=sys.stderr
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
