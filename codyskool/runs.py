@@ -141,7 +141,7 @@ class Run:
                 sandbox_exit = self.execution.finish()
             self._finish(sandbox_exit)
             if self.execution is not None:
-                self.execution.finish()
+                self.execution.finish(report=False)
 
     def _outcome_known(self) -> bool:
         """Whether the exit can be told without asking the backend (e.g. about an OOM kill)."""

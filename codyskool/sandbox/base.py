@@ -79,8 +79,10 @@ class Execution(ABC):
         """Stop everything in the sandbox now. Safe to call more than once."""
 
     @abstractmethod
-    def finish(self) -> SandboxExit:
-        """Wait for the sandbox to end, remove it, and say how it ended. Safe to call twice."""
+    def finish(self, report: bool = True) -> SandboxExit:
+        """Remove the sandbox; with `report`, first wait for it to end and say how it ended.
+
+        Safe to call twice (the second call returns the first one's result)."""
 
 
 class Backend(ABC):

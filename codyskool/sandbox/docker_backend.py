@@ -129,17 +129,18 @@ class DockerExecution(Execution):
             if "is not running" not in str(error):
                 log.warning("cannot kill container %s: %s", self.container_id[:12], error)
 
-    def finish(self) -> SandboxExit:
+    def finish(self, report: bool = True) -> SandboxExit:
         if self.result is not None:
             return self.result
         oom_killed = False
         error = None
         try:
-            self.api.wait(self.container_id, timeout=30)
-            state = self.api.inspect_container(self.container_id)["State"]
-            oom_killed = bool(state.get("OOMKilled"))
-            if state.get("Error"):
-                error = state["Error"]
+            if report:  # else one forced remove does it all: Docker's CPU bounds runs per second
+                self.api.wait(self.container_id, timeout=30)
+                state = self.api.inspect_container(self.container_id)["State"]
+                oom_killed = bool(state.get("OOMKilled"))
+                if state.get("Error"):
+                    error = state["Error"]
         except (DockerException, OSError) as failure:
             error = f"cannot inspect container: {failure}"
         finally:
@@ -260,8 +261,7 @@ class DockerBackend(Backend):
         return execution
 
     def _discard_warm(self, execution: DockerExecution) -> None:
-        execution.kill()
-        execution.finish()
+        execution.finish(report=False)
 
     def start(self, job: Job) -> Execution:
         job.workdir = WORKDIR
@@ -273,7 +273,7 @@ class DockerBackend(Backend):
                 return warm
             except SandboxError as error:  # it died while waiting: never mind, start a fresh one
                 log.warning("warm container %s was unusable: %s", warm.container_id[:12], error)
-                warm.finish()
+                warm.finish(report=False)
         execution = self.create(uuid.uuid4().hex[:12])
         try:
             execution.write(payload)

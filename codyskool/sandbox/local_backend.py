@@ -97,7 +97,7 @@ class LocalExecution(Execution):
         except (ProcessLookupError, PermissionError):
             pass
 
-    def finish(self) -> SandboxExit:
+    def finish(self, report: bool = True) -> SandboxExit:
         if self.result is not None:
             return self.result
         self.kill()
