@@ -3,8 +3,9 @@
 This file runs inside the sandbox (as the container's PID 1, or under the local backend as a
 subprocess) with nothing but the standard library. It is the only thing that talks to the server:
 
-* It reads a job from standard input: a 4-byte big-endian length, then that many bytes of JSON
-  (files, compile and run commands, limits). Everything after the job is the program's stdin.
+* It reads a job from standard input: a 4-byte big-endian length, then that many bytes of the job
+  in `marshal` format (files, compile and run commands, limits): only the server writes there,
+  and marshal costs no import at start-up. Everything after the job is the program's stdin.
 * It writes frames to standard output: a 1-byte kind, a 4-byte big-endian length, the payload.
   Kinds are listed in ``FRAME_KINDS``. ``codyskool.sandbox.channel`` decodes them on the server.
 
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import array
 import builtins
+import ctypes
 import errno
 import fcntl
 import io
-import json
+import marshal
 import os
 import resource
 import select
@@ -28,7 +30,6 @@ import struct
 import sys
 import termios
 import time
-import traceback
 import types
 
 FRAME_HEADER = struct.Struct(">cI")
@@ -40,7 +41,10 @@ FRAME_KINDS = {
     b"s": "status",  # JSON {"phase": "compiling" | "running"}
     b"x": "exit",  # JSON {"code", "signal", "time_ms", "memory_kb", "phase", "memory"}
 }
-RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
+RUNNER_FILE = (lambda: None).__code__.co_filename  # runner.py, also when run from runner.pyc
+RUNNER_DIR = os.path.dirname(os.path.abspath(RUNNER_FILE))
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 CONTROL_FD = 3
 INPUT_WATCH_S = 0.1  # in the program's process: where the prompt hook writes its frames
 READ_SIZE = 65536
@@ -81,7 +85,25 @@ def write_frame(fd: int, kind: bytes, payload: bytes) -> None:
 
 
 def write_json_frame(fd: int, kind: bytes, obj: dict) -> None:
-    write_frame(fd, kind, json.dumps(obj).encode())
+    write_frame(fd, kind, to_json(obj).encode("utf-8", "replace"))
+
+
+JSON_ESCAPES = {**{code: f"\\u{code:04x}" for code in range(32)}, ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
+def to_json(value: object) -> str:
+    """JSON for the flat reports the runner sends (the json module's import costs a start-up)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{to_json(str(key))}: {to_json(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, str):
+        return '"' + value.translate(JSON_ESCAPES) + '"'
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    raise TypeError(f"cannot report a {type(value).__name__}")
 
 
 def read_exact(fd: int, size: int) -> bytes:
@@ -97,7 +119,7 @@ def read_exact(fd: int, size: int) -> bytes:
 
 def read_job(fd: int = 0) -> dict:
     (length,) = struct.unpack(">I", read_exact(fd, 4))
-    return json.loads(read_exact(fd, length))
+    return marshal.loads(read_exact(fd, length))
 
 
 # --- limits and process setup ------------------------------------------------------------
@@ -241,6 +263,7 @@ def _install_python_io(file_name: str) -> None:
 
 def _user_traceback(exc: BaseException, file_name: str) -> None:
     """Print a traceback without the runner's own frames, as `python main.py` would."""
+    import traceback  # only when a program fails: it is slow to import
 
     if isinstance(exc, MemoryError):
         _report_memory()
@@ -251,7 +274,7 @@ def _user_traceback(exc: BaseException, file_name: str) -> None:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        frames = [frame for frame in current.stack if frame.filename != __file__]
+        frames = [frame for frame in current.stack if frame.filename != RUNNER_FILE]
         current.stack = traceback.StackSummary.from_list(frames)
         pending += [chained for chained in (current.__cause__, current.__context__) if chained]
     sys.stderr.write("".join(report.format()))
@@ -558,7 +581,17 @@ class Supervisor:
         }
 
 
+def prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
+    # Not dumpable: the program runs as the same user, and must not ptrace the runner or open
+    # /proc/1/fd/* to forge its reports (a program's exec makes the program dumpable again).
+    prctl(PR_SET_DUMPABLE, 0)
     os.umask(0o077)
     os.set_blocking(0, True)  # the server's end of the pipe may have been made non-blocking
     write_frame(1, b"r", b"")
@@ -568,13 +601,8 @@ def main() -> None:
     for name, text in job["files"].items():
         with open(name, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-    if os.getpid() != 1:
-        try:  # adopt daemonized grandchildren so they can be found and killed at the end
-            import ctypes
-
-            ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-        except (OSError, AttributeError):
-            pass
+    if os.getpid() != 1:  # adopt daemonized grandchildren so they can be found and killed at the end
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
     Supervisor(job).run()
 
 

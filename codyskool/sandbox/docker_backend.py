@@ -25,7 +25,7 @@ from .pool import WarmPool
 
 log = logging.getLogger(__name__)
 
-RUNNER_COMMAND = ["python3", "/opt/codyskool/runner.py"]
+RUNNER_COMMAND = ["python3", "/opt/codyskool/runner.pyc"]  # compiled in the image
 SANDBOX_USER = "10001:10001"
 WORKDIR = "/work"
 LABEL = "org.codyskool.sandbox"
