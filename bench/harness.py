@@ -27,6 +27,8 @@ import docker
 import requests
 import socketio
 
+from codyskool.client import deliver_in_order
+
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1_000_000  # every MB here is 10^6 bytes, for throughput and for memory alike
 IMAGE = os.environ.get("CODYSKOOL_SANDBOX_IMAGE", "codyskool-sandbox:latest")
@@ -414,7 +416,9 @@ class BenchClient:
     def __init__(self, url: str, timeout: float = 30) -> None:
         self.events: queue.Queue[tuple[float, str, Any]] = queue.Queue()
         # websocket-client validates UTF-8 in pure Python (about 5 MB/s): a browser does it natively.
-        self.sio = socketio.Client(reconnection=False, websocket_extra_options={"skip_utf8_validation": True})
+        self.sio = deliver_in_order(
+            socketio.Client(reconnection=False, websocket_extra_options={"skip_utf8_validation": True})
+        )
         for name in self.EVENTS:
             self.sio.on(name, self._recorder(name))
         CLEANUP.track(self)

@@ -109,6 +109,7 @@ class Run:
     def _supervise(self) -> None:
         sandbox_exit = SandboxExit()
         try:
+            self.tasks.sleep(0)  # let the handler send the `run` ack before the run's first event
             if self.after is not None:
                 self.after.wait(30)
                 self.after = None

@@ -23,6 +23,8 @@ import pytest
 import requests
 import socketio
 
+from codyskool.client import deliver_in_order
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_LIMITS = {
     "CODYSKOOL_WALL_TIME_LIMIT_S": "4",
@@ -142,7 +144,7 @@ class RunClient:
 
     def __init__(self, url: str) -> None:
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = deliver_in_order(socketio.Client(reconnection=False))
         for name in self.EVENTS:
             self.sio.on(name, self._recorder(name))
         self.sio.connect(url, transports=["websocket"], wait_timeout=10)
