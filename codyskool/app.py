@@ -50,10 +50,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
     backend.start_background(tasks)
     init_app(app, RunService(backend, limits, languages, tasks))
 
-    from . import api, events, pages  # noqa: F401 - events registers the Socket.IO handlers
+    from . import api, db, embed, events, gallery, headers, pages, share  # noqa: F401 - events registers handlers
 
+    db.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(share.bp)
+    app.register_blueprint(embed.bp)
+    app.register_blueprint(gallery.bp)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, internal_error)
     return app

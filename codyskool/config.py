@@ -8,6 +8,7 @@ object the rest of the code asks for a bound.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -39,6 +40,24 @@ def positive(parse: Callable[[str], Any]) -> Callable[[str], Any]:
         return value
 
     return parse_positive
+
+
+def source_list(text: str) -> tuple[str, ...]:
+    """A list of origins separated by spaces or commas: ``*``, ``'self'``, ``'none'``,
+    ``scheme:`` or ``scheme://host[:port]`` (the host may start with ``*.``)."""
+    items = tuple(item for item in re.split(r"[\s,]+", text.strip()) if item)
+    for item in items:
+        if not SOURCE_PATTERN.fullmatch(item):
+            raise ValueError(f"not an origin: {item!r} (e.g. https://example.org, 'self' or *)")
+    if "'none'" in items and len(items) > 1:
+        raise ValueError("'none' cannot be combined with other sources")
+    return items
+
+
+SOURCE_PATTERN = re.compile(
+    r"\*|'self'|'none'|[a-z][a-z0-9+.-]*:|[a-z][a-z0-9+.-]*://(\*\.)?[a-z0-9.-]+(:(\d{1,5}|\*))?",
+    re.IGNORECASE,
+)
 
 
 def one_of(*choices: str) -> Callable[[str], str]:
@@ -107,6 +126,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("STDIN_LIMIT_BYTES", 1 << 20, positive(int), "standard input a run may be given in all"),
     Option("WORKDIR_LIMIT_MB", 32, positive(int), "size of the sandbox's writable work dir"),
     Option("COMPILE_TIME_LIMIT_S", 20.0, positive(float), "CPU seconds a compile step may use"),
+    # Shared programs and embedding (docs/embed.md)
+    Option("DATA_DIR", str(PROJECT_ROOT / "data"), str, "where the default SQLite database lives"),
+    Option("DATABASE_URL", "", str, "SQLAlchemy URL of the snippet database (also read from DATABASE_URL; "
+           "empty = SQLite file in DATA_DIR)"),
+    Option("FRAME_ANCESTORS", ("*",), source_list, "pages that may frame /embed (CSP frame-ancestors)"),
+    Option("IDE_FRAME_ANCESTORS", ("'self'",), source_list, "pages that may frame every other page"),
+    Option("EMBED_ALLOWED_ORIGINS", ("*",), source_list, "origins whose pages may drive embeds"),
 )
 
 OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}

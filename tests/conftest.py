@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -73,6 +75,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.instance = f"{TEST_INSTANCE_PREFIX}{uuid.uuid4().hex[:8]}"
+        self.data_dir = tempfile.mkdtemp(prefix="codyskool-data-")  # its own snippet database
         env = {
             **os.environ,
             **TEST_LIMITS,
@@ -80,6 +83,7 @@ class LiveServer:
             "CODYSKOOL_BACKEND": backend,
             "CODYSKOOL_ASYNC_MODE": async_mode,
             "CODYSKOOL_INSTANCE": self.instance,
+            "CODYSKOOL_DATA_DIR": self.data_dir,
             **(extra_env or {}),
         }
         (ROOT / ".pytest_cache").mkdir(exist_ok=True)
@@ -114,6 +118,7 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def containers(self) -> list[str]:
         """This server's sandbox containers, running or not."""

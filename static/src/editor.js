@@ -2,7 +2,10 @@
 // localStorage, and compiler/runtime diagnostics shown as underlines plus a list under the editor.
 //
 // Module functions (no globals): initEditor, getCode, setCode, getLanguage, setLanguage,
-// markDiagnostics, clearDiagnostics, getCursor, focusEditor.
+// loadProgram, setReadOnly, setPersist, markDiagnostics, clearDiagnostics, getCursor, focusEditor.
+//
+// A shared program (a share link, an embed) is shown with `persist: false`, so that it never
+// overwrites the code a person keeps in this browser, until they choose to edit a copy.
 
 import { EditorView, basicSetup } from "codemirror";
 import { Compartment, EditorState, Prec } from "@codemirror/state";
@@ -34,6 +37,7 @@ const modes = {
 
 const languageConf = new Compartment();
 const themeConf = new Compartment();
+const readOnlyConf = new Compartment();
 
 let view = null;
 let languages = new Map(); // id -> language dict from the server
@@ -42,9 +46,13 @@ let select = null;
 let diagnosticsList = null;
 let hasDiagnostics = false;
 let saveTimer = 0;
-let options = { onRun: () => {}, onChange: () => {} };
+let persist = true; // keep the code in localStorage
+let readOnly = false;
+const unsaved = new Map(); // language id -> code, while not persisting
+let options = { onRun: () => {}, onChange: () => {}, onLanguage: () => {}, onReadOnlyInput: () => {} };
 
 function storageGet(key) {
+  if (!persist) return key.startsWith(STORAGE_CODE) ? unsaved.get(key) ?? null : null;
   try {
     return window.localStorage.getItem(key);
   } catch {
@@ -53,6 +61,10 @@ function storageGet(key) {
 }
 
 function storageSet(key, value) {
+  if (!persist) {
+    if (key.startsWith(STORAGE_CODE)) unsaved.set(key, value);
+    return;
+  }
   try {
     window.localStorage.setItem(key, value);
   } catch {
@@ -73,7 +85,13 @@ function modeExtension(id) {
 }
 
 const darkQuery = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
-const themeFor = () => (darkQuery && darkQuery.matches ? oneDark : []);
+let forcedTheme = ""; // "light" or "dark" overrides the system's preference
+const themeFor = () => {
+  const dark = forcedTheme ? forcedTheme === "dark" : darkQuery && darkQuery.matches;
+  return dark ? oneDark : [];
+};
+
+const readOnlyExtension = (on) => (on ? [EditorState.readOnly.of(true)] : []);
 
 const baseTheme = EditorView.theme({
   "&": { height: "100%", fontSize: "14px" },
@@ -87,18 +105,27 @@ const baseTheme = EditorView.theme({
 
 /**
  * @param {{parent: HTMLElement, languages: object[], select?: HTMLSelectElement,
- *          diagnostics?: HTMLElement, onRun?: () => void, onChange?: () => void}} config
+ *          diagnostics?: HTMLElement, onRun?: () => void, onChange?: () => void,
+ *          onLanguage?: (id: string) => void, onReadOnlyInput?: () => void,
+ *          persist?: boolean, readOnly?: boolean, theme?: "light" | "dark" | "",
+ *          program?: {language: string, code: string}}} config
+ *   `program` opens that program instead of the one kept in the browser; `persist: false` keeps
+ *   changes in memory only; `onReadOnlyInput` is called when someone types while read-only.
  */
 export function initEditor(config) {
   options = { ...options, ...config };
   languages = new Map(config.languages.map((lang) => [lang.id, lang]));
   select = config.select || null;
   diagnosticsList = config.diagnostics || null;
+  persist = config.persist !== false;
+  readOnly = !!config.readOnly;
+  forcedTheme = config.theme === "light" || config.theme === "dark" ? config.theme : "";
 
-  let id = storageGet(STORAGE_LANGUAGE);
+  const program = config.program && languages.has(config.program.language) ? config.program : null;
+  let id = program ? program.language : storageGet(STORAGE_LANGUAGE);
   if (!languages.has(id)) id = languages.has(DEFAULT_LANGUAGE) ? DEFAULT_LANGUAGE : config.languages[0]?.id;
   current = id || null;
-  const saved = current ? storageGet(STORAGE_CODE + current) : null;
+  const saved = program ? program.code : current ? storageGet(STORAGE_CODE + current) : null;
 
   const runKeys = Prec.highest(
     keymap.of([
@@ -119,7 +146,18 @@ export function initEditor(config) {
         baseTheme,
         themeConf.of(themeFor()),
         languageConf.of(current ? modeExtension(current) : []),
+        readOnlyConf.of(readOnlyExtension(readOnly)),
         EditorView.contentAttributes.of({ "aria-label": "Program code" }),
+        EditorView.domEventHandlers({
+          keydown(event) {
+            if (readOnly && event.key.length === 1 && !event.ctrlKey && !event.metaKey) options.onReadOnlyInput();
+            return false;
+          },
+          paste() {
+            if (readOnly) options.onReadOnlyInput();
+            return false;
+          },
+        }),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
           scheduleSave();
@@ -130,13 +168,14 @@ export function initEditor(config) {
     }),
   });
 
-  if (darkQuery) {
+  if (darkQuery && !forcedTheme) {
     const onScheme = () => view.dispatch({ effects: themeConf.reconfigure(themeFor()) });
     if (darkQuery.addEventListener) darkQuery.addEventListener("change", onScheme);
     else if (darkQuery.addListener) darkQuery.addListener(onScheme);
   }
   if (select) {
     if (current) select.value = current;
+    select.disabled = readOnly;
     select.addEventListener("change", () => setLanguage(select.value));
   }
   window.addEventListener("pagehide", saveNow);
@@ -144,6 +183,7 @@ export function initEditor(config) {
     if (document.visibilityState === "hidden") saveNow();
   });
   if (current) storageSet(STORAGE_LANGUAGE, current);
+  if (program) storageSet(STORAGE_CODE + current, program.code);
   return view;
 }
 
@@ -203,22 +243,71 @@ export function setLanguage(id) {
   });
   saveNow();
   options.onChange();
+  options.onLanguage(id);
   return true;
 }
 
-/** Loads one of the language's templates ("hello" or "input"). */
-export function loadTemplate(name) {
-  const lang = languages.get(current);
-  const text = lang && lang.templates && lang.templates[name];
-  if (typeof text === "string") setCode(text);
+/** Opens `code` as the program of language `id` (an example, an uploaded file, a shared program):
+ *  the code kept for the previous language stays; this one replaces the code kept for `id`. */
+export function loadProgram(id, code) {
+  if (!languages.has(id) || !view) return false;
+  saveNow();
+  clearDiagnostics();
+  const changed = id !== current;
+  current = id;
+  storageSet(STORAGE_LANGUAGE, id);
+  if (select && select.value !== id) select.value = id;
+  const doc = String(code ?? "");
+  view.dispatch({
+    changes: { from: 0, to: view.state.doc.length, insert: doc },
+    selection: { anchor: 0 },
+    effects: changed ? languageConf.reconfigure(modeExtension(id)) : [],
+    scrollIntoView: true,
+  });
+  saveNow();
+  options.onChange();
+  if (changed) options.onLanguage(id);
+  return true;
 }
 
-export function isTemplateOrEmpty() {
-  const code = getCode().trim();
-  const lang = languages.get(current);
-  if (!code) return true;
+export function setReadOnly(on) {
+  readOnly = !!on;
+  if (view) view.dispatch({ effects: readOnlyConf.reconfigure(readOnlyExtension(readOnly)) });
+  if (select) select.disabled = readOnly;
+}
+
+export function isReadOnly() {
+  return readOnly;
+}
+
+/** Starts (true) or stops keeping the code in localStorage; starting saves the current code. */
+export function setPersist(on) {
+  const was = persist;
+  if (was && !on) saveNow(); // keep what was typed in the last moments
+  persist = !!on;
+  if (persist && !was) {
+    unsaved.clear();
+    if (current) storageSet(STORAGE_LANGUAGE, current);
+    saveNow();
+  }
+}
+
+/** Whether `code` is empty or one of language `id`'s templates (nothing to lose). */
+export function isTemplate(id, code) {
+  const text = String(code ?? "").trim();
+  if (!text) return true;
+  const lang = languages.get(id);
   const templates = (lang && lang.templates) || {};
-  return Object.values(templates).some((t) => typeof t === "string" && t.trim() === code);
+  return Object.values(templates).some((t) => typeof t === "string" && t.trim() === text);
+}
+
+/** The code this browser keeps for language `id` (even while not persisting), or null. */
+export function storedCode(id) {
+  try {
+    return window.localStorage.getItem(STORAGE_CODE + id);
+  } catch {
+    return null;
+  }
 }
 
 /** The cursor as {line, column}, both 1-based. */

@@ -1,8 +1,14 @@
 // The IDE page: wires the editor, the console and the Socket.IO connection (docs/protocol.md).
+// The same script runs the embed page (/embed): #page-config says which page this is and what
+// program to open; share.js, gallery.js and embed.js add what only some pages have.
 
 import { io } from "socket.io-client";
 import * as editor from "./editor.js";
 import { Console } from "./console.js";
+import { initEmbed } from "./embed.js";
+import { programFromFragment, programToFragment } from "./fragment.js";
+import { initGallery } from "./gallery.js";
+import { initShare } from "./share.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,6 +24,10 @@ function readJson(id, fallback) {
 
 const languages = readJson("languages", []);
 const limits = readJson("limits", {});
+const page = readJson("page-config", { mode: "ide" });
+const program = page.program || null; // a shared program to open instead of the kept code
+const embedOptions = page.embed || {};
+let presetStdin = (program && program.stdin) || ""; // stdin of pages without a stdin box (embeds)
 
 const runButton = $("run");
 const stopButton = $("stop");
@@ -25,6 +35,32 @@ const statusEl = $("status");
 const banner = $("connection-banner");
 const stdinBox = $("stdin-text");
 const isMac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent || "");
+
+// What the page's other modules listen to: "connect", "run" (a run was accepted), "output",
+// "prompt", "status", "exit", "error".
+const listeners = new Map();
+function on(name, listener) {
+  if (!listeners.has(name)) listeners.set(name, []);
+  listeners.get(name).push(listener);
+}
+function notify(name, data) {
+  for (const listener of listeners.get(name) || []) {
+    try {
+      listener(data);
+    } catch (error) {
+      console.error(error);
+    }
+  }
+}
+
+// A refused run gets both an `error` event and a refused acknowledgement: report it once.
+let lastError = { message: "", at: 0 };
+function notifyError(data) {
+  const now = Date.now();
+  if (data.message === lastError.message && now - lastError.at < 3000) return;
+  lastError = { message: data.message, at: now };
+  notify("error", data);
+}
 
 const state = {
   connected: false,
@@ -111,7 +147,7 @@ function run() {
     return;
   }
   const payload = { language, code };
-  const stdin = stdinBox ? stdinBox.value : "";
+  const stdin = stdinBox ? stdinBox.value : presetStdin;
   if (stdin) payload.stdin = stdin.endsWith("\n") ? stdin : stdin + "\n";
 
   const seq = ++state.seq;
@@ -140,10 +176,12 @@ function run() {
         : (ack && ack.error) || "The run was refused.";
       systemLine(message, "error");
       finishRun("Not started", "error");
+      notifyError({ message });
       return;
     }
     state.runId = ack.run_id;
     state.running = true;
+    notify("run", { run_id: ack.run_id });
     for (const data of state.pendingStdin) socket.emit("stdin", data);
     state.pendingStdin = [];
     updateButtons();
@@ -181,15 +219,21 @@ function runEvent(name, handler) {
 }
 
 function onOutput(data) {
-  term.write(data.stream === "stderr" ? "stderr" : "stdout", typeof data.data === "string" ? data.data : "");
+  const stream = data.stream === "stderr" ? "stderr" : "stdout";
+  const text = typeof data.data === "string" ? data.data : "";
+  term.write(stream, text);
+  notify("output", { run_id: data.run_id, stream, data: text });
 }
 
 function onPrompt(data) {
-  term.prompt(typeof data.text === "string" ? data.text : "");
+  const text = typeof data.text === "string" ? data.text : "";
+  term.prompt(text);
+  notify("prompt", { run_id: data.run_id, text });
 }
 
 function onStatus(data) {
   if (!state.running) return;
+  notify("status", { run_id: data.run_id, phase: data.phase, position: data.position });
   if (data.phase === "queued") {
     setStatus(Number.isFinite(data.position) ? `Queued (#${data.position})…` : "Queued…", "queued");
   } else if (data.phase === "compiling") {
@@ -253,11 +297,14 @@ function onExit(data) {
   const ok = data.reason === "exited" && data.code === 0;
   term.exitLine(line, ok);
   finishRun(status, ok ? "done" : "failed");
+  const { run_id, code, reason, signal, time_ms, memory_kb } = data;
+  notify("exit", { run_id, code, reason, signal, time_ms, memory_kb });
 }
 
 function onError(data) {
   const message = typeof data.message === "string" && data.message ? data.message : "Error";
   systemLine(message, "error");
+  notifyError(data.run_id ? { run_id: data.run_id, message } : { message });
 }
 
 // ---- connection --------------------------------------------------------------------------------
@@ -287,6 +334,7 @@ socket.on("connect", () => {
   state.everConnected = true;
   if (!state.running && !state.pending) setStatus("Ready", "idle");
   updateButtons();
+  notify("connect", {});
 });
 
 socket.on("disconnect", (reason) => {
@@ -320,23 +368,17 @@ editor.initEditor({
   select: $("language"),
   diagnostics: $("diagnostics"),
   onRun: run,
+  onLanguage: (id) => document.body.dispatchEvent(new CustomEvent("language-change", { detail: { language: id } })),
+  onReadOnlyInput: () => notify("readonly-input", {}),
+  program,
+  persist: page.mode === "ide",
+  readOnly: !!program && (page.mode === "snippet" || !!embedOptions.readonly),
+  theme: embedOptions.theme || "",
 });
 
 runButton.addEventListener("click", run);
 stopButton.addEventListener("click", stop);
 $("clear")?.addEventListener("click", () => term.clear());
-
-const exampleSelect = $("example");
-if (exampleSelect) {
-  exampleSelect.addEventListener("change", () => {
-    const name = exampleSelect.value;
-    exampleSelect.value = "";
-    if (!name) return;
-    if (!editor.isTemplateOrEmpty() && !window.confirm("Replace your code with the example?")) return;
-    editor.loadTemplate(name);
-    editor.focusEditor();
-  });
-}
 
 // Ctrl/Cmd+Enter runs from anywhere on the page (the editor handles it itself).
 document.addEventListener("keydown", (e) => {
@@ -352,6 +394,24 @@ if (shortcut) shortcut.textContent = isMac ? "⌘↵" : "Ctrl+↵";
 setStatus("Connecting…", "starting");
 updateButtons();
 
+// Typed input for the running program, shown in the console as if typed there.
+function sendInput(payload) {
+  const text = payload.data || "";
+  return term.send(payload.eof ? { data: text, eof: true } : { data: text }, text);
+}
+
+const app = {
+  page, languages, limits, editor, term, run, stop, sendInput, on, setStatus, showBanner,
+  get state() { return state; },
+  setStdin(text) {
+    if (stdinBox) stdinBox.value = text;
+    else presetStdin = text;
+  },
+};
+initShare(app);
+initGallery(app);
+initEmbed(app);
+
 // A small handle for tests and debugging.
 window.codyskool = {
   getCode: editor.getCode,
@@ -360,6 +420,9 @@ window.codyskool = {
   setLanguage: editor.setLanguage,
   markDiagnostics: editor.markDiagnostics,
   getCursor: editor.getCursor,
+  isReadOnly: editor.isReadOnly,
+  encodeProgram: programToFragment,
+  decodeProgram: (hash) => programFromFragment(hash, limits),
   run,
   stop,
   get state() {

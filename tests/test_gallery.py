@@ -1,0 +1,99 @@
+"""The examples gallery: its files, its API and partial, and every example running in the sandbox."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+import requests
+from conftest import LiveServer
+
+from codyskool.gallery import GALLERY_DIR, INDEX_FILE, extension
+from codyskool.languages import load_languages
+
+LANGUAGES = load_languages()
+INDEX = tomllib.loads((GALLERY_DIR / INDEX_FILE).read_text())
+NAMES = ["hello", "input", "loops", "functions", "game"]
+
+# What each example is given on stdin, and what it must print with that input. The game's secret
+# is random, but 0 is always too low and 101 always too high; then the input ends.
+INPUTS = {"input": "Ada\n41\n", "game": "fifty\n0\n101\n"}
+EXPECTED = {
+    "hello": ["Hello, world!"],
+    "input": ["Hello, Ada!", "Next year you will be 42."],
+    "loops": ["Counting: 5", "1 + 2 + ... + 100 = 5050", "*********"],
+    "functions": ["5! = 120", "2 3 5 7 11 13 17 19 23 29", "Hello, Ada!", "Welcome, Alan!"],
+    "game": ["Please type a whole number.", "Too low.", "Too high.", "Bye! The number was"],
+}
+
+
+def test_index_names_every_example_with_a_title():
+    assert list(INDEX) == NAMES
+    for entry in INDEX.values():
+        assert entry["title"] and entry["summary"]
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_every_language_has_every_example(language: str):
+    folder = GALLERY_DIR / language
+    files = sorted(path.name for path in folder.iterdir())
+    ext = extension(LANGUAGES[language])
+    assert files == sorted(f"{name}{ext}" for name in NAMES)
+    for name in NAMES:
+        text = (folder / f"{name}{ext}").read_text(encoding="utf-8")
+        assert text.endswith("\n") and text.strip()
+        if language == "java":
+            assert "public class Main" in text  # the file runs as Main.java
+
+
+def test_no_stray_gallery_folders():
+    folders = {path.name for path in GALLERY_DIR.iterdir() if path.is_dir()}
+    assert folders == set(LANGUAGES)
+
+
+@pytest.fixture(scope="module")
+def gallery_server(request) -> LiveServer:
+    """The Docker server (every language); its examples run in the sandbox."""
+    return request.getfixturevalue("docker_server")
+
+
+def test_examples_api_and_partial(gallery_server: LiveServer):
+    listed = requests.get(gallery_server.url + "/api/examples", timeout=10).json()["examples"]
+    assert {(e["language"], e["name"]) for e in listed} == {
+        (lang, name) for lang in LANGUAGES for name in NAMES
+    }
+    one = requests.get(gallery_server.url + "/api/examples/ruby/game", timeout=10).json()
+    assert one["title"] == "Guess the number"
+    assert one["code"] == (GALLERY_DIR / "ruby" / "game.rb").read_text()
+    for missing in ["/api/examples/ruby/nope", "/api/examples/cobol/hello", "/api/examples/ruby/..%2Findex"]:
+        response = requests.get(gallery_server.url + missing, timeout=10)
+        assert response.status_code == 404 and "error" in response.json(), missing
+
+    partial = requests.get(gallery_server.url + "/gallery", params={"language": "cpp"}, timeout=10)
+    assert partial.status_code == 200
+    assert "<html" not in partial.text  # a fragment for htmx
+    assert partial.text.count('class="chip gallery-item"') == 5
+    assert 'data-language="cpp" data-name="game"' in partial.text.replace("\n              ", " ")
+    assert "Guess the number" in partial.text
+
+
+def run_example(server: LiveServer, language: str, name: str) -> tuple[str, dict]:
+    path = GALLERY_DIR / language / f"{name}{extension(LANGUAGES[language])}"
+    payload = {"language": language, "code": path.read_text(), "stdin": INPUTS.get(name, "")}
+    response = requests.post(server.url + "/api/run", json=payload, timeout=120)
+    assert response.status_code == 200, response.text
+    return f"{language}/{name}", response.json()
+
+
+def test_every_example_runs(gallery_server: LiveServer):
+    jobs = [(language, name) for language in sorted(LANGUAGES) for name in NAMES]
+    results = [run_example(gallery_server, *job) for job in jobs]  # one at a time: two cores
+    failures = []
+    for (label, result), (_, name) in zip(results, jobs, strict=True):
+        exit_info = result["exit"]
+        ok = (exit_info.get("reason"), exit_info.get("code")) == ("exited", 0)
+        if not ok or not all(line in result["stdout"] for line in EXPECTED[name]):
+            failures.append(
+                f"{label}: {exit_info} stdout={result['stdout'][-400:]!r} stderr={result['stderr'][-300:]!r}"
+            )
+    assert not failures, "\n".join(failures)
