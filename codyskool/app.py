@@ -13,6 +13,7 @@ from .concurrency import Tasks
 from .config import PROJECT_ROOT, ConfigError, Limits, load_config
 from .extensions import socketio
 from .languages import load_languages
+from .protocol import TextOnlyPacket
 from .sandbox import Backend, create_backend
 from .service import RunService, init_app
 
@@ -37,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
         app,
         async_mode=app.config["ASYNC_MODE"],
         max_http_buffer_size=limits.code_bytes + limits.stdin_bytes + TRANSPORT_HEADROOM_BYTES,
+        serializer=TextOnlyPacket,
     )
     backend = backend or create_backend(app.config, limits)
     removed = backend.remove_leftovers()

@@ -42,6 +42,16 @@ def positive(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse_positive
 
 
+def non_negative(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse_non_negative(text: str) -> Any:
+        value = parse(text)
+        if value < 0:
+            raise ValueError(f"must be zero or more, got {text!r}")
+        return value
+
+    return parse_non_negative
+
+
 def source_list(text: str) -> tuple[str, ...]:
     """A list of origins separated by spaces or commas: ``*``, ``'self'``, ``'none'``,
     ``scheme:`` or ``scheme://host[:port]`` (the host may start with ``*.``)."""
@@ -126,6 +136,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("STDIN_LIMIT_BYTES", 1 << 20, positive(int), "standard input a run may be given in all"),
     Option("WORKDIR_LIMIT_MB", 32, positive(int), "size of the sandbox's writable work dir"),
     Option("COMPILE_TIME_LIMIT_S", 20.0, positive(float), "CPU seconds a compile step may use"),
+    Option("MAX_LINE_BYTES", 64 << 10, positive(int), "size of one stdin message (a line typed at a prompt)"),
+    # Admission control (codyskool/admission.py, docs/security.md)
+    Option("MAX_CONCURRENT_RUNS", 16, positive(int), "programs running at once; more wait in a queue"),
+    Option("MAX_CONCURRENT_RUNS_PER_IP", 4, positive(int), "programs one client address may run at once"),
+    Option("MAX_QUEUED_RUNS", 100, positive(int), "programs that may wait for a slot; more are refused"),
+    Option("RUNS_PER_MINUTE_PER_IP", 120, positive(int), "runs one client address may start per minute"),
+    Option("RUNS_PER_MINUTE_PER_SESSION", 60, positive(int), "runs one connection may start per minute"),
+    Option("MAX_CONNECTIONS_PER_IP", 50, positive(int), "Socket.IO connections from one client address"),
+    Option("TRUST_PROXY", 0, non_negative(int), "reverse proxies in front whose X-Forwarded-For is trusted"),
     # Shared programs and embedding (docs/embed.md)
     Option("DATA_DIR", str(PROJECT_ROOT / "data"), str, "where the default SQLite database lives"),
     Option("DATABASE_URL", "", str, "SQLAlchemy URL of the snippet database (also read from DATABASE_URL; "

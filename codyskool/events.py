@@ -1,7 +1,8 @@
 """Socket.IO event handlers: thin translations between the protocol and RunService.
 
 A connection has at most one run; it is stopped when the client starts another, sends `kill`, or
-goes away.
+goes away. Connections and runs are counted by admission control (codyskool/admission.py): a
+connection over its address's cap is refused, a run over a rate limit gets an `error`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import threading
 from typing import Any
 
 from flask import request
+from socketio.exceptions import ConnectionRefusedError as ConnectionRefused
 
 from . import protocol
+from .admission import Refused
 from .extensions import socketio
 from .protocol import ProtocolError
 from .runs import Run
@@ -20,6 +23,7 @@ from .service import get_service
 
 log = logging.getLogger(__name__)
 
+ONE_ARGUMENT = "'{}' takes one argument, a JSON object"
 _runs: dict[str, Run] = {}
 _runs_lock = threading.Lock()
 
@@ -40,13 +44,23 @@ def emitter(sid: str):  # noqa: ANN201 - returns the Emit callback a Run uses
     return emit
 
 
+@socketio.on("connect")
+def on_connect(auth: Any = None) -> None:
+    try:
+        get_service().connect(request.sid)
+    except Refused as error:
+        raise ConnectionRefused(str(error)) from None
+
+
 @socketio.on(protocol.RUN)
-def on_run(payload: Any = None) -> dict[str, Any]:
+def on_run(payload: Any = None, *extra: Any) -> dict[str, Any]:
     sid = request.sid
     with _runs_lock:
         previous = current_run(sid)
         try:
-            run = get_service().start(payload, emitter(sid), replacing=previous)
+            if extra:
+                raise ProtocolError(ONE_ARGUMENT.format(protocol.RUN))
+            run = get_service().start(payload, emitter(sid), replacing=previous, session=sid)
         except ProtocolError as error:
             refuse(str(error))
             return {"ok": False, "error": str(error)}
@@ -57,10 +71,12 @@ def on_run(payload: Any = None) -> dict[str, Any]:
 
 
 @socketio.on(protocol.STDIN)
-def on_stdin(payload: Any = None) -> None:
+def on_stdin(payload: Any = None, *extra: Any) -> None:
     run = current_run(request.sid)
     try:
-        stdin = protocol.parse_stdin(payload)
+        if extra:
+            raise ProtocolError(ONE_ARGUMENT.format(protocol.STDIN))
+        stdin = get_service().parse_stdin(payload)
         if run is None:
             raise ProtocolError("no program is running")
         run.send_stdin(stdin)
@@ -69,7 +85,7 @@ def on_stdin(payload: Any = None) -> None:
 
 
 @socketio.on(protocol.KILL)
-def on_kill(payload: Any = None) -> None:
+def on_kill(*_: Any) -> None:
     run = current_run(request.sid)
     if run is not None:
         run.stop("killed")
@@ -77,10 +93,16 @@ def on_kill(payload: Any = None) -> None:
 
 @socketio.on("disconnect")
 def on_disconnect(*_: Any) -> None:
+    if socketio.server.manager.is_connected(request.sid, request.namespace):
+        # A client may send an event named "disconnect" and python-socketio hands it to this
+        # handler; a real disconnect has already marked the connection as leaving.
+        refuse("unknown event 'disconnect'")
+        return
     with _runs_lock:
         run = _runs.pop(request.sid, None)
     if run is not None:
         run.stop("killed")
+    get_service().disconnect(request.sid)
 
 
 @socketio.on_error_default

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from socketio.packet import Packet
+
 from .config import Limits
 from .languages import Language
 
@@ -28,6 +30,17 @@ STREAMS = ("stdout", "stderr")
 EXIT_REASONS = ("exited", "killed", "timeout", "memory", "output_limit", "compile_error", "error")
 MAX_ARGS = 64
 MAX_ARGS_BYTES = 4096
+
+
+class TextOnlyPacket(Packet):
+    """Socket.IO packets without binary attachments. The protocol is JSON only, and python-socketio
+    would otherwise buffer as many attachments as a packet announces, each as large as a message."""
+
+    def decode(self, encoded_packet: Any) -> int:
+        attachments = super().decode(encoded_packet)
+        if attachments:
+            raise ValueError("binary attachments are not part of the protocol")
+        return attachments
 
 
 class ProtocolError(ValueError):

@@ -27,6 +27,7 @@ import socketio
 
 from codyskool.client import deliver_in_order
 
+pytest_plugins = ["redteam_plugin"]  # the red team's tally line (tests/redteam_plugin.py)
 ROOT = Path(__file__).resolve().parent.parent
 TEST_LIMITS = {
     "CODYSKOOL_WALL_TIME_LIMIT_S": "4",
@@ -147,12 +148,12 @@ class RunClient:
 
     EVENTS = ("output", "prompt", "status", "diagnostics", "exit", "error")
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.sio = deliver_in_order(socketio.Client(reconnection=False))
         for name in self.EVENTS:
             self.sio.on(name, self._recorder(name))
-        self.sio.connect(url, transports=["websocket"], wait_timeout=10)
+        self.sio.connect(url, headers=headers or {}, transports=["websocket"], wait_timeout=10)
 
     def _recorder(self, name: str):
         def record(payload: Any = None) -> None:
@@ -282,7 +283,7 @@ def sweep_test_containers() -> Iterator[None]:
     if not docker_available():
         return
     result = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", "label=org.codyskool.sandbox",
+        ["docker", "ps", "-a", "--filter", "label=org.codyskool.sandbox",
          "--format", '{{.ID}} {{.Label "org.codyskool.instance"}}'],
         capture_output=True, text=True,
     )  # fmt: skip

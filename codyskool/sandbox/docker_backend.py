@@ -33,6 +33,7 @@ INSTANCE_LABEL = "org.codyskool.instance"
 DOCKER_STREAM_HEADER = struct.Struct(">BxxxI")
 STDOUT, STDERR = 1, 2
 READY_TIMEOUT_S = 30.0
+INODES = "16k"  # files and folders in each tmpfs of a sandbox
 READY_FRAME_SIZE = len(READY_FRAME)
 
 
@@ -207,8 +208,10 @@ class DockerBackend(Backend):
                 Ulimit(name="core", soft=0, hard=0),
             ],
             tmpfs={
-                WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_mb}m,uid=10001,gid=10001,mode=700",
-                "/tmp": f"rw,nosuid,nodev,size={limits.workdir_mb}m,mode=1777",
+                # nr_inodes: millions of tiny files must fail with ENOSPC, not eat the memory limit
+                WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},"
+                "uid=10001,gid=10001,mode=700",
+                "/tmp": f"rw,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},mode=1777",
             },
             ipc_mode="private",
             runtime=self.runtime,

@@ -1,0 +1,280 @@
+"""Admission control: who may run a program, and when.
+
+* A global limit on programs running at once. A run over it waits in a FIFO queue and hears its
+  place in line (`status` ``{"phase": "queued", "position": n}``) until a slot frees up.
+* A per-client share of that limit, so that one person with many tabs (or a script) cannot take
+  every slot: their extra runs wait in the same queue while other clients' runs go ahead.
+* Rate limits on runs started per minute, per client and per connection (session).
+* A cap on Socket.IO connections per client.
+
+A client is an IP address (an IPv6 /64, which one machine may freely hop around in). Behind a
+reverse proxy the address comes from X-Forwarded-For only when TRUST_PROXY says how many proxies
+put it there.
+
+A ticket takes a slot only when its run is about to create a sandbox, and gives it back exactly
+once, whichever way the run ends; a ticket stopped while it waits never takes one. Nothing here
+blocks except ``wait``, which sleeps through the async-neutral ``Tasks``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .concurrency import Tasks
+from .protocol import ProtocolError
+
+POLL_S = 0.1  # how soon a queued run notices that it was stopped
+UNKNOWN_CLIENT = "unknown"
+
+
+class Refused(ProtocolError):
+    """A request turned away for the server's sake: too many runs, too fast, too many connections."""
+
+
+@dataclass(frozen=True)
+class AdmissionSettings:
+    max_running: int = 16
+    max_running_per_client: int = 4
+    max_queued: int = 100
+    runs_per_minute_per_client: int = 120
+    runs_per_minute_per_session: int = 60
+    max_connections_per_client: int = 50
+    trusted_proxies: int = 0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> AdmissionSettings:
+        return cls(
+            max_running=config["MAX_CONCURRENT_RUNS"],
+            max_running_per_client=config["MAX_CONCURRENT_RUNS_PER_IP"],
+            max_queued=config["MAX_QUEUED_RUNS"],
+            runs_per_minute_per_client=config["RUNS_PER_MINUTE_PER_IP"],
+            runs_per_minute_per_session=config["RUNS_PER_MINUTE_PER_SESSION"],
+            max_connections_per_client=config["MAX_CONNECTIONS_PER_IP"],
+            trusted_proxies=config["TRUST_PROXY"],
+        )
+
+
+# --- who is asking ------------------------------------------------------------------------------
+
+
+def client_address(environ: Mapping[str, Any], trusted_proxies: int = 0) -> str:
+    """The client a request counts against: its IP address, as the trusted proxies saw it."""
+    address = environ.get("REMOTE_ADDR") or UNKNOWN_CLIENT
+    if trusted_proxies > 0:
+        forwarded = [hop.strip() for hop in str(environ.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+        forwarded = [hop for hop in forwarded if hop]
+        if len(forwarded) >= trusted_proxies:  # the address the outermost trusted proxy saw
+            address = forwarded[-trusted_proxies]
+    return client_key(address)
+
+
+def client_key(address: str) -> str:
+    """One key per client: an IPv4 address, or the /64 network of an IPv6 one."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address[:64] or UNKNOWN_CLIENT
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+# --- rate limits --------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most ``limit`` events per ``window`` seconds for each key (a sliding window).
+
+    Not thread-safe on its own: Admission calls it under its lock.
+    """
+
+    def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self.hits: dict[str, deque[float]] = {}
+        self.pruned_at = clock()
+
+    def allows(self, key: str) -> bool:
+        hits = self.hits.get(key)
+        if hits is None:
+            return self.limit > 0
+        self._expire(hits, self.clock())
+        return len(hits) < self.limit
+
+    def add(self, key: str) -> None:
+        now = self.clock()
+        self.hits.setdefault(key, deque()).append(now)
+        if now - self.pruned_at > self.window:  # keys nobody used for a window go, so memory stays flat
+            self.pruned_at = now
+            for stale in [name for name, hits in self.hits.items() if not self._expire(hits, now)]:
+                del self.hits[stale]
+
+    def forget(self, key: str) -> None:
+        self.hits.pop(key, None)
+
+    def _expire(self, hits: deque[float], now: float) -> int:
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        return len(hits)
+
+
+# --- tickets and the queue ----------------------------------------------------------------------
+
+
+class Ticket:
+    """One run's claim on a slot: new -> waiting -> running -> done (or new/waiting -> done)."""
+
+    def __init__(self, client: str, wake: Any) -> None:
+        self.client = client
+        self.state = "new"
+        self.wake = wake  # set whenever the queue moves, so a waiter looks again
+
+
+class Admission:
+    def __init__(self, settings: AdmissionSettings, tasks: Tasks,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.tasks = tasks
+        self.lock = threading.Lock()
+        self.running = 0
+        self.running_by_client: dict[str, int] = {}
+        self.queue: list[Ticket] = []
+        self.connections: dict[str, str] = {}  # session id -> client
+        self.connections_by_client: dict[str, int] = {}
+        self.client_rate = RateLimiter(settings.runs_per_minute_per_client, clock=clock)
+        self.session_rate = RateLimiter(settings.runs_per_minute_per_session, clock=clock)
+
+    # --- connections ------------------------------------------------------------------------
+
+    def connect(self, session: str, client: str) -> None:
+        """Count a new connection; raises Refused when its client has too many."""
+        with self.lock:
+            if session in self.connections:
+                return
+            count = self.connections_by_client.get(client, 0)
+            if count >= self.settings.max_connections_per_client:
+                raise Refused(f"too many connections from your address (at most "
+                              f"{self.settings.max_connections_per_client}); close some tabs and try again")
+            self.connections[session] = client
+            self.connections_by_client[client] = count + 1
+
+    def disconnect(self, session: str) -> None:
+        with self.lock:
+            client = self.connections.pop(session, None)
+            self.session_rate.forget(session)
+            if client is not None:
+                self._decrement(self.connections_by_client, client)
+
+    def client_of(self, session: str) -> str | None:
+        return self.connections.get(session)
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def request(self, client: str, session: str | None = None) -> Ticket:
+        """A ticket for a new run, or Refused when the client goes too fast or the queue is full."""
+        settings = self.settings
+        with self.lock:
+            if not self.client_rate.allows(client):
+                raise Refused(f"too many runs from your address: at most "
+                              f"{settings.runs_per_minute_per_client} a minute. Wait a moment and try again")
+            if session is not None and not self.session_rate.allows(session):
+                raise Refused(f"too many runs: at most {settings.runs_per_minute_per_session} a minute. "
+                              "Wait a moment and try again")
+            if len(self.queue) >= settings.max_queued:
+                raise Refused("the server is busy: too many programs are waiting to run. Try again soon")
+            self.client_rate.add(client)
+            if session is not None:
+                self.session_rate.add(session)
+            return Ticket(client, self.tasks.event())
+
+    def wait(self, ticket: Ticket, stopped: Callable[[], bool],
+             on_queued: Callable[[int], None] | None = None) -> bool:
+        """Wait for a slot: True once the ticket holds one, False when stopped first.
+
+        ``on_queued`` hears the ticket's 1-based place in the queue each time it changes (not at
+        all when a slot was free at once). Call ``release`` afterwards in every case.
+        """
+        with self.lock:
+            if ticket.state != "new":
+                return ticket.state == "running"
+            ticket.state = "waiting"
+            self.queue.append(ticket)
+            self._grant()
+        reported = None
+        while True:
+            ticket.wake.clear()
+            with self.lock:
+                if ticket.state != "waiting":
+                    return ticket.state == "running"
+                position = self.queue.index(ticket) + 1
+            if stopped():
+                self.release(ticket)
+                return False
+            if position != reported and on_queued is not None:
+                on_queued(position)
+                reported = position
+            ticket.wake.wait(POLL_S)
+
+    def release(self, ticket: Ticket) -> None:
+        """Give back whatever the ticket holds; safe to call any number of times."""
+        with self.lock:
+            state, ticket.state = ticket.state, "done"
+            if state == "running":
+                self.running -= 1
+                self._decrement(self.running_by_client, ticket.client)
+            elif state == "waiting":
+                self.queue.remove(ticket)
+                self._wake_waiting()  # everyone behind it moved up
+            else:
+                return
+            self._grant()
+
+    def _grant(self) -> None:
+        """Give free slots to the earliest waiting tickets whose client is under its share."""
+        settings = self.settings
+        moved = False
+        for ticket in tuple(self.queue):
+            if self.running >= settings.max_running:
+                break
+            if self.running_by_client.get(ticket.client, 0) >= settings.max_running_per_client:
+                continue
+            self.queue.remove(ticket)
+            ticket.state = "running"
+            self.running += 1
+            self.running_by_client[ticket.client] = self.running_by_client.get(ticket.client, 0) + 1
+            moved = True
+            ticket.wake.set()
+        if moved:
+            self._wake_waiting()
+
+    def _wake_waiting(self) -> None:
+        for waiting in self.queue:
+            waiting.wake.set()
+
+    @staticmethod
+    def _decrement(counts: dict[str, int], key: str) -> None:
+        count = counts.get(key, 0) - 1
+        if count > 0:
+            counts[key] = count
+        else:
+            counts.pop(key, None)
+
+    # --- for the health page and tests --------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "running": self.running,
+                "queued": len(self.queue),
+                "connections": len(self.connections),
+                "running_by_client": dict(self.running_by_client),
+            }
