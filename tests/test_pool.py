@@ -5,6 +5,7 @@ These check behaviour, not speed; bench/ measures speed.
 
 from __future__ import annotations
 
+import subprocess
 import threading
 
 import pytest
@@ -185,3 +186,21 @@ def test_a_pool_fills_to_its_size_and_discards_after_close() -> None:
 
 def fail(language: str) -> str:
     raise RuntimeError("Docker is down")
+
+
+def test_a_warm_container_that_died_while_waiting_is_not_used() -> None:
+    require_docker()
+    live = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=1"})
+    try:
+        assert wait_until(lambda: idle(live) == 1, timeout=20)
+        [waiting] = live.containers()
+        subprocess.run(["docker", "kill", waiting], check=True, capture_output=True)
+        client = RunClient(live.url)
+        try:
+            result = client.run_to_exit('print("fresh")')
+        finally:
+            client.close()
+        assert (result.stdout, result.exit["reason"]) == ("fresh\n", "exited")
+        assert waiting not in live.containers()
+    finally:
+        live.stop()

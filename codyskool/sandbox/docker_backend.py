@@ -54,10 +54,14 @@ def docker_reachable() -> bool:
 
 
 class DockerExecution(Execution):
-    def __init__(self, api: docker.APIClient, container_id: str, sock: socket.socket) -> None:
+    def __init__(self, api: docker.APIClient, container_id: str, attached: Any) -> None:
         self.api = api
         self.container_id = container_id
-        self.sock = sock
+        # docker-py's read-only wrapper holds the HTTP response; once it is garbage-collected the
+        # socket's file descriptor is closed under us (the program then reads end-of-file). So the
+        # wrapper lives as long as the execution, and writes go to the socket inside it.
+        self.attached = attached
+        self.sock: socket.socket = attached._sock
         self.buffer = bytearray()
         self.unread = b""
         self.runner_stderr = bytearray()
@@ -103,6 +107,18 @@ class DockerExecution(Execution):
         if not data.startswith(READY_FRAME):
             raise SandboxError("the runner did not start")
         self.unread = data[READY_FRAME_SIZE:]
+
+    def idle(self) -> bool:
+        """Whether a waiting container is still there and silent, checked without blocking: its
+        runner writes nothing until it gets a job, so data or end-of-stream means it has died."""
+        raw = getattr(self.sock, "fd", self.sock)  # under eventlet, the real socket inside
+        try:
+            raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)  # returns only if something came
+        except BlockingIOError:
+            return True
+        except OSError:
+            pass
+        return False
 
     def write(self, data: bytes) -> None:
         if self.stdin_closed:
@@ -153,10 +169,11 @@ class DockerExecution(Execution):
         return self.result
 
     def _close_socket(self) -> None:
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        for stream in (self.sock, self.attached):
+            try:
+                stream.close()
+            except OSError:
+                pass
 
 
 def remove_container(api: docker.APIClient, container_id: str) -> None:
@@ -240,13 +257,12 @@ class DockerBackend(Backend):
             attached = self.api.attach_socket(
                 container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
             )
-            sock = attached._sock  # docker-py's wrapper is read-only; writes go to the socket
-            sock.settimeout(None)  # a program may wait at a prompt far longer than the client timeout
+            attached._sock.settimeout(None)  # a program may wait at a prompt for minutes
             self.api.start(container_id)
         except (DockerException, OSError) as error:
             remove_container(self.api, container_id)
             raise SandboxError(f"cannot start a container: {error}") from None
-        return DockerExecution(self.api, container_id, sock)
+        return DockerExecution(self.api, container_id, attached)
 
     def start_background(self, tasks: Tasks) -> None:
         if self.pool_sizes and self.pool is None:
@@ -272,9 +288,11 @@ class DockerBackend(Backend):
         warm = self.pool.take(job.language) if self.pool else None
         if warm is not None:
             try:
+                if not warm.idle():
+                    raise SandboxError("it stopped while it waited")
                 warm.write(payload)
                 return warm
-            except SandboxError as error:  # it died while waiting: never mind, start a fresh one
+            except SandboxError as error:  # never mind: start a fresh one
                 log.warning("warm container %s was unusable: %s", warm.container_id[:12], error)
                 warm.finish(report=False)
         execution = self.create(uuid.uuid4().hex[:12])
