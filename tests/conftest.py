@@ -35,6 +35,7 @@ TEST_LIMITS = {
     "CODYSKOOL_PROMPT_IDLE_LIMIT_S": "6",
 }
 TEST_INSTANCE_PREFIX = "pytest-"
+SESSION_INSTANCES: set[str] = set()  # labels of this session's servers, swept at its end
 
 
 def docker_required() -> bool:
@@ -76,6 +77,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.instance = f"{TEST_INSTANCE_PREFIX}{uuid.uuid4().hex[:8]}"
+        SESSION_INSTANCES.add(self.instance)
         self.data_dir = tempfile.mkdtemp(prefix="codyskool-data-")  # its own snippet database
         env = {
             **os.environ,
@@ -278,7 +280,9 @@ def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.1) -> bo
 
 @pytest.fixture(scope="session", autouse=True)
 def sweep_test_containers() -> Iterator[None]:
-    """Remove any container a test server left behind, after the whole session."""
+    """Remove any container this session's servers left behind, after the whole session.
+
+    Only theirs: another test session may be running on the same engine at the same time."""
     yield
     if not docker_available():
         return
@@ -289,7 +293,48 @@ def sweep_test_containers() -> Iterator[None]:
     )  # fmt: skip
     leftovers = [
         fields[0] for fields in map(str.split, result.stdout.splitlines())
-        if len(fields) == 2 and fields[1].startswith(TEST_INSTANCE_PREFIX)
+        if len(fields) == 2 and fields[1] in SESSION_INSTANCES
     ]  # fmt: skip
     if leftovers:
         subprocess.run(["docker", "rm", "-f", *leftovers], capture_output=True)
+
+
+# --- the browser: Debian's Chromium driven by Playwright ---------------------------------------
+
+CHROMIUM = os.environ.get("CODYSKOOL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+BROWSER_TIMEOUT_MS = 30_000  # a cold Docker sandbox may take a few seconds to start
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium; where it is missing the test skips, unless CODYSKOOL_REQUIRE_BROWSER (CI)."""
+    if os.environ.get("CODYSKOOL_REQUIRE_BROWSER", "") in ("", "0") and not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def app_url(request: pytest.FixtureRequest) -> str:
+    """The live server's URL, or CODYSKOOL_TEST_URL to point browser tests at a running server."""
+    url = os.environ.get("CODYSKOOL_TEST_URL") or request.getfixturevalue("live_server")
+    return str(url).rstrip("/")
+
+
+def new_page(browser: Any, errors: list[str] | None = None, **options: Any) -> Any:
+    """A page in a fresh browser context; JavaScript errors are collected into `errors`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, **options)
+    page = context.new_page()
+    page.set_default_timeout(BROWSER_TIMEOUT_MS)
+    if errors is not None:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page

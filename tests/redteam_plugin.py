@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import secrets
 import tempfile
 import time
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 import requests
 import websocket
-from conftest import LiveServer, Result, RunClient, require_docker, wait_until
+from conftest import LiveServer, Result, RunClient, new_page, require_docker, wait_until
 
 # --- the tally ----------------------------------------------------------------------------------
 
@@ -296,30 +295,10 @@ def still_serving(server: LiveServer, connect: Connect) -> None:
 # --- the browser --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium through Playwright; missing, it skips, unless CODYSKOOL_REQUIRE_BROWSER."""
-    required = os.environ.get("CODYSKOOL_REQUIRE_BROWSER", "") not in ("", "0")
-    chromium = os.environ.get("CODYSKOOL_CHROMIUM", "/usr/bin/chromium")
-    if not required:
-        pytest.importorskip("playwright.sync_api")
-        if not os.path.exists(chromium):
-            pytest.skip(f"{chromium} is not installed")
-    import playwright.sync_api as playwright
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=chromium, args=args)
-        yield browser
-        browser.close()
-
-
 def open_ide(browser: Any, server: LiveServer) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = new_page(browser, errors)
+    context = page.context
     page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
     page.goto(server.url + "/")
     page.wait_for_selector("#run:enabled")

@@ -4,72 +4,23 @@ The server comes from the `live_server` fixture (tests/conftest.py), or from the
 CODYSKOOL_TEST_URL when set (to point these tests at a server you already run).
 
 Skipped when /usr/bin/chromium is missing, unless CODYSKOOL_REQUIRE_BROWSER is set (CI sets it):
-then a missing browser or Playwright is a failure.
+then a missing browser is a failure (the `browser` fixture in tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import pytest
-
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:  # decided below: skip, or fail when the browser is required
-    Page = expect = sync_playwright = None
-
-CHROMIUM = os.environ.get("CODYSKOOL_CHROMIUM", "/usr/bin/chromium")
-REQUIRE_BROWSER = os.environ.get("CODYSKOOL_REQUIRE_BROWSER", "") not in ("", "0")
-
-if not REQUIRE_BROWSER:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
-    if sync_playwright is None:
-        pytest.skip("the playwright package is not installed", allow_module_level=True)
-elif sync_playwright is None:
-    raise ImportError("CODYSKOOL_REQUIRE_BROWSER is set but playwright is not installed")
-
-TIMEOUT_MS = 30_000  # a cold Docker sandbox may take a few seconds to start
-expect.set_options(timeout=TIMEOUT_MS)
-
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if REQUIRE_BROWSER:
-        assert os.path.exists(CHROMIUM) or shutil.which(CHROMIUM), f"{CHROMIUM} is required"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def app_url(request) -> str:
-    url = os.environ.get("CODYSKOOL_TEST_URL")
-    if url:
-        return url.rstrip("/")
-    return str(request.getfixturevalue("live_server")).rstrip("/")
+from conftest import new_page
+from playwright.sync_api import Page, expect
 
 
 @pytest.fixture
 def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = new_page(browser, errors)
+    context = page.context
     page.goto(app_url + "/")
     expect(page.locator("#run")).to_be_enabled()  # the socket is connected
     yield page

@@ -6,27 +6,11 @@ Skipped when /usr/bin/chromium is missing, unless CODYSKOOL_REQUIRE_BROWSER is s
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM) and os.environ.get("CODYSKOOL_REQUIRE_BROWSER", "") in ("", "0"):
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402 - after the skip
-
-TIMEOUT_MS = 30_000
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from conftest import new_page
+from playwright.sync_api import Page, expect
 
 BROKEN = """#include <stdio.h>
 
@@ -42,23 +26,13 @@ int main(void) {
 FIXED = BROKEN.replace('printf("What is your name? ")\n', 'printf("What is your name? ");\n')
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser, live_server: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+def page(browser, app_url: str):
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server.rstrip("/") + "/")
-    expect(page.locator("#run")).to_be_enabled(timeout=TIMEOUT_MS)  # the socket is connected
+    page = new_page(browser, errors)
+    context = page.context
+    page.goto(app_url + "/")
+    expect(page.locator("#run")).to_be_enabled()  # the socket is connected
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
@@ -78,7 +52,7 @@ def test_c_compile_error_fix_and_answer_scanf(page: Page) -> None:
 
     page.click("#run")
     exit_line = page.locator("#console .exit-line")
-    expect(exit_line).to_contain_text("compile error", timeout=TIMEOUT_MS)
+    expect(exit_line).to_contain_text("compile error")
     expect(page.locator("#status")).to_contain_text("Compile error")
     expect(page.locator("#console .out-stderr").first).to_contain_text("main.c:5:34: error:")
 

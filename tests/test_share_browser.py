@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import functools
 import http.server
-import os
 import re
 import shutil
 import threading
@@ -22,55 +21,10 @@ from urllib.parse import quote, urlparse
 
 import pytest
 import requests
-from conftest import ROOT, LiveServer, wait_until
+from conftest import ROOT, LiveServer, new_page, wait_until
+from playwright.sync_api import Page, expect
 
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError:
-    Page = expect = sync_playwright = None
-
-CHROMIUM = os.environ.get("CODYSKOOL_CHROMIUM", "/usr/bin/chromium")
-REQUIRE_BROWSER = os.environ.get("CODYSKOOL_REQUIRE_BROWSER", "") not in ("", "0")
-if not REQUIRE_BROWSER:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
-    if sync_playwright is None:
-        pytest.skip("the playwright package is not installed", allow_module_level=True)
-elif sync_playwright is None:
-    raise ImportError("CODYSKOOL_REQUIRE_BROWSER is set but playwright is not installed")
-
-TIMEOUT_MS = 30_000
-expect.set_options(timeout=TIMEOUT_MS)
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 GALLERY = ROOT / "examples" / "gallery"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if REQUIRE_BROWSER:
-        assert os.path.exists(CHROMIUM) or shutil.which(CHROMIUM), f"{CHROMIUM} is required"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def app_url(request) -> str:
-    url = os.environ.get("CODYSKOOL_TEST_URL")
-    if url:
-        return url.rstrip("/")
-    return str(request.getfixturevalue("live_server")).rstrip("/")
-
-
-def new_page(browser, errors: list[str] | None = None, **options) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, **options)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    if errors is not None:
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return page
 
 
 @pytest.fixture
