@@ -338,3 +338,17 @@ def new_page(browser: Any, errors: list[str] | None = None, **options: Any) -> A
     if errors is not None:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
     return page
+
+
+@pytest.fixture
+def page(browser: Any, app_url: str) -> Iterator[Any]:
+    """The IDE, connected to its server; any JavaScript error on it fails the test."""
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    ide = new_page(browser, errors)
+    ide.goto(app_url + "/")
+    expect(ide.locator("#run")).to_be_enabled()  # the socket is connected
+    yield ide
+    ide.context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

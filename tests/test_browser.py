@@ -11,21 +11,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from conftest import new_page
 from playwright.sync_api import Page, expect
-
-
-@pytest.fixture
-def page(browser, app_url):
-    errors: list[str] = []
-    page = new_page(browser, errors)
-    context = page.context
-    page.goto(app_url + "/")
-    expect(page.locator("#run")).to_be_enabled()  # the socket is connected
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def set_program(page: Page, code: str, language: str = "python") -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from conftest import new_page
 from playwright.sync_api import Page, expect
 
 BROKEN = """#include <stdio.h>
@@ -26,16 +24,6 @@ int main(void) {
 FIXED = BROKEN.replace('printf("What is your name? ")\n', 'printf("What is your name? ");\n')
 
 
-@pytest.fixture
-def page(browser, app_url: str):
-    errors: list[str] = []
-    page = new_page(browser, errors)
-    context = page.context
-    page.goto(app_url + "/")
-    expect(page.locator("#run")).to_be_enabled()  # the socket is connected
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def marked_lines(page: Page, severity: str) -> list[str]:

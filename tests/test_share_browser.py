@@ -27,15 +27,6 @@ from playwright.sync_api import Page, expect
 GALLERY = ROOT / "examples" / "gallery"
 
 
-@pytest.fixture
-def page(browser, app_url) -> Iterator[Page]:
-    errors: list[str] = []
-    page = new_page(browser, errors)
-    page.goto(app_url + "/")
-    expect(page.locator("#run")).to_be_enabled()
-    yield page
-    page.context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 @pytest.fixture(scope="module")
