@@ -13,6 +13,7 @@ from .concurrency import Tasks
 from .config import PROJECT_ROOT, ConfigError, Limits, load_config
 from .extensions import socketio
 from .languages import load_languages
+from .memory import start_releasing_memory
 from .protocol import TextOnlyPacket
 from .sandbox import Backend, create_backend
 from .service import RunService, init_app
@@ -50,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
         raise ConfigError(f"CODYSKOOL_POOL_SIZES names unknown languages: {', '.join(sorted(unknown))}")
     tasks = Tasks(socketio)
     backend.start_background(tasks)
+    start_releasing_memory(tasks)
     init_app(app, RunService(backend, limits, languages, tasks))
 
     from . import api, db, embed, events, gallery, headers, pages, share  # noqa: F401 - events registers handlers
