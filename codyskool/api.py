@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from . import protocol
+from .admission import Refused
 from .protocol import ProtocolError, StdinRequest
 from .service import get_service
 
@@ -42,6 +43,8 @@ def run_program() -> Any:
 
     try:
         run = service.start(payload, collect)
+    except Refused as error:  # the request was fine; the server is busy or the client too fast
+        return jsonify(error=str(error)), 429
     except ProtocolError as error:
         return jsonify(error=str(error)), 400
     run.send_stdin(StdinRequest(eof=True))

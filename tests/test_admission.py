@@ -484,3 +484,14 @@ def test_a_line_of_input_over_the_limit(gated: LiveServer, connect: Any) -> None
     client.send("stdin", {"data": "x" * 1000 + "\n"})
     _, seen = client.wait_for("exit", run_id)
     assert "1000\n" in "".join(p["data"] for name, p in seen if name == "output")
+
+
+def test_the_http_api_answers_429_over_the_rate_limit(gated: LiveServer) -> None:
+    address = {"X-Forwarded-For": new_address()}  # the gated server allows 8 runs a minute per address
+    hello = {"language": "python", "code": "print('ok')"}
+    run_url = gated.url + "/api/run"
+    answers = [requests.post(run_url, json=hello, headers=address, timeout=30) for _ in range(9)]
+    assert [answer.status_code for answer in answers] == [200] * 8 + [429]
+    assert "too many runs" in answers[-1].json()["error"]
+    malformed = requests.post(run_url, json={"language": "python"}, headers=address, timeout=30)
+    assert malformed.status_code == 400, "a bad request is still a bad request"
