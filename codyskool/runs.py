@@ -155,8 +155,6 @@ class Run:
         language = self.request.language
         limits = {"cpu_s": self.limits.cpu_time_s, "open_files": self.limits.open_files,
                   "file_size_mb": self.limits.workdir_mb}
-        if language.address_space and self.backend.name == "local":
-            limits["address_space_mb"] = self.limits.memory_mb
         return Job(
             files={language.file: self.request.code},
             main=language.file,
@@ -164,12 +162,13 @@ class Run:
             compile=list(language.compile) if language.compile else None,
             args=list(self.request.args),
             stdin=self.request.stdin,
-            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/work",
-                 "PYTHONUNBUFFERED": "1", **language.env},
+            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
+                 **language.env},
             limits=limits,
             compile_limits={**limits, "cpu_s": self.limits.compile_time_s},
             language=language.id,
             watch_stdin=language.run is not None,  # Python's runner sends its own prompts
+            bounded_address_space=language.address_space,
         )
 
     def _pump(self, execution: Execution) -> None:

@@ -383,7 +383,7 @@ class Supervisor:
                 child_setup(limits, stdin_r, stdout_w, stderr_w, control_w)
                 if command is None:
                     os._exit(run_python_in_process(self.job))
-                env = self.job.get("env") or {}
+                env = {"HOME": os.getcwd(), **(self.job.get("env") or {})}
                 command = [arg.replace("{runner_dir}", RUNNER_DIR) for arg in command]
                 os.execvpe(command[0], [*command, *self.job.get("args", [])], env)
             except BaseException as exc:  # noqa: BLE001 - report, never fall back into the runner

@@ -258,3 +258,8 @@ def test_http_api(server: LiveServer) -> None:
     assert refused.status_code == 400 and "unknown language" in refused.json()["error"]
     health = requests.get(server.url + "/api/health", timeout=10).json()
     assert health["backend"] == server.backend
+
+
+def test_home_is_the_programs_own_folder(client: RunClient) -> None:
+    result = client.run_to_exit('cd ~ && ls', language="bash")
+    assert result.stdout == "main.sh\n", result.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .channel import encode_job
@@ -31,25 +31,14 @@ class Job:
     limits: dict[str, Any] = field(default_factory=dict)
     compile_limits: dict[str, Any] = field(default_factory=dict)
     workdir: str = ""
-    language: str = ""
     watch_stdin: bool = False  # report a program blocked reading stdin as waiting at a prompt
+    bounded_address_space: bool = True  # False for runtimes that reserve far more than they use
+    language: str = ""  # for the backend (which pool to take from), not sent to the runner
 
     def encode(self) -> bytes:
-        return encode_job(
-            {
-                "files": self.files,
-                "main": self.main,
-                "run": self.run,
-                "compile": self.compile,
-                "args": self.args,
-                "stdin": self.stdin,
-                "env": self.env,
-                "limits": self.limits,
-                "compile_limits": self.compile_limits,
-                "workdir": self.workdir,
-                "watch_stdin": self.watch_stdin,
-            }
-        )
+        job = asdict(self)
+        del job["language"], job["bounded_address_space"]
+        return encode_job(job)
 
 
 @dataclass(frozen=True)

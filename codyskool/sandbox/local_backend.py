@@ -169,8 +169,11 @@ class LocalBackend(Backend):
         command, job.workdir = self.command(workdir.name)
         stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - LocalExecution.finish closes it
         env = {**SCRUBBED_ENV, "HOME": job.workdir}
-        job.env = {**env, **job.env}
-        job.limits = {**job.limits, "processes": self.limits.pids}
+        job.env = {**SCRUBBED_ENV, **job.env}
+        # No memory cgroup here: the address space bounds memory, where the runtime allows it.
+        bound = {"address_space_mb": self.limits.memory_mb} if job.bounded_address_space else {}
+        job.limits = {**job.limits, **bound, "processes": self.limits.pids}
+        job.compile_limits = {**job.compile_limits, **bound}
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
         try:
