@@ -9,6 +9,7 @@ import subprocess
 import threading
 
 import pytest
+import requests
 from conftest import LiveServer, RunClient, require_docker, wait_until
 
 from codyskool.sandbox.pool import WarmPool
@@ -134,6 +135,33 @@ def test_containers_of_a_crashed_server_are_removed_at_start_up() -> None:
         successor.stop()
         crashed.log.close()
     assert successor.containers() == []
+
+
+def test_a_server_stopped_amid_runs_leaves_no_container() -> None:
+    """SIGTERM while containers are being created, run and removed: none may outlive the server."""
+    require_docker()
+    live = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=1"})
+    stopping = threading.Event()
+
+    def churn() -> None:
+        while not stopping.is_set():
+            try:
+                requests.post(live.url + "/api/run", json={"language": "python", "code": "print(1)"},
+                              timeout=30)
+            except requests.RequestException:
+                return  # the server has gone
+
+    workers = [threading.Thread(target=churn) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    try:
+        assert wait_until(lambda: len(live.containers()) >= 2, timeout=20)
+    finally:
+        live.stop()
+        stopping.set()
+        for worker in workers:
+            worker.join(40)
+    assert live.containers() == []
 
 
 class InlineTasks:

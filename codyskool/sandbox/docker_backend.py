@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 import struct
+import time
 import uuid
 from typing import Any
 
@@ -33,6 +34,7 @@ INSTANCE_LABEL = "org.codyskool.instance"
 DOCKER_STREAM_HEADER = struct.Struct(">BxxxI")
 STDOUT, STDERR = 1, 2
 READY_TIMEOUT_S = 30.0
+CLOSE_TIMEOUT_S = 8.0  # below the 10 s a service manager usually grants after SIGTERM
 INODES = "16k"  # files and folders in each tmpfs of a sandbox
 READY_FRAME_SIZE = len(READY_FRAME)
 
@@ -198,6 +200,7 @@ class DockerBackend(Backend):
         self.runtime = runtime or None
         self.pool_sizes = pool_sizes or {}
         self.pool: WarmPool[DockerExecution] | None = None
+        self.closing = False
         try:
             self.client = docker_client()
             self.api = self.client.api
@@ -236,6 +239,8 @@ class DockerBackend(Backend):
 
     def create(self, run_label: str) -> DockerExecution:
         """Create a container, attach to it and start it; it then waits for its job."""
+        if self.closing:
+            raise SandboxError("the server is shutting down")
         try:
             container = self.api.create_container(
                 self.image,
@@ -321,7 +326,15 @@ class DockerBackend(Backend):
         return {"backend": self.name, "image": self.image, "runtime": self.runtime or "runc", "pool": pool}
 
     def close(self) -> None:
+        """Remove every container of this instance, including those still being created or removed.
+
+        A run may be inside create_container or remove_container when the server stops; the engine
+        finishes such a call even if the server exits, so one sweep is not enough.
+        """
+        self.closing = True
         if self.pool is not None:
             self.pool.close()
-        self.remove_leftovers()
+        deadline = time.monotonic() + CLOSE_TIMEOUT_S
+        while self.remove_leftovers() and time.monotonic() < deadline:
+            time.sleep(0.2)
         self.client.close()
