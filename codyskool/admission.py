@@ -45,6 +45,7 @@ class AdmissionSettings:
     runs_per_minute_per_client: int = 120
     runs_per_minute_per_session: int = 60
     max_connections_per_client: int = 50
+    shares_per_minute_per_client: int = 30
     trusted_proxies: int = 0
 
     @classmethod
@@ -56,6 +57,7 @@ class AdmissionSettings:
             runs_per_minute_per_client=config["RUNS_PER_MINUTE_PER_IP"],
             runs_per_minute_per_session=config["RUNS_PER_MINUTE_PER_SESSION"],
             max_connections_per_client=config["MAX_CONNECTIONS_PER_IP"],
+            shares_per_minute_per_client=config["SHARES_PER_MINUTE_PER_IP"],
             trusted_proxies=config["TRUST_PROXY"],
         )
 
@@ -152,6 +154,7 @@ class Admission:
         self.connections_by_client: dict[str, int] = {}
         self.client_rate = RateLimiter(settings.runs_per_minute_per_client, clock=clock)
         self.session_rate = RateLimiter(settings.runs_per_minute_per_session, clock=clock)
+        self.share_rate = RateLimiter(settings.shares_per_minute_per_client, clock=clock)
 
     # --- connections ------------------------------------------------------------------------
 
@@ -176,6 +179,17 @@ class Admission:
 
     def client_of(self, session: str) -> str | None:
         return self.connections.get(session)
+
+    # --- shared programs --------------------------------------------------------------------
+
+    def record_share(self, client: str) -> None:
+        """Count a stored snippet against its client; raises Refused over the rate limit."""
+        with self.lock:
+            if not self.share_rate.allows(client):
+                raise Refused(f"too many shared programs from your address: at most "
+                              f"{self.settings.shares_per_minute_per_client} a minute. "
+                              "Wait a moment and try again")
+            self.share_rate.add(client)
 
     # --- runs -------------------------------------------------------------------------------
 

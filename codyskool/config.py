@@ -144,6 +144,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("RUNS_PER_MINUTE_PER_IP", 120, positive(int), "runs one client address may start per minute"),
     Option("RUNS_PER_MINUTE_PER_SESSION", 60, positive(int), "runs one connection may start per minute"),
     Option("MAX_CONNECTIONS_PER_IP", 50, positive(int), "Socket.IO connections from one client address"),
+    Option("SHARES_PER_MINUTE_PER_IP", 30, positive(int), "programs one client address may share "
+           "(store through POST /api/snippets) per minute"),
     Option("TRUST_PROXY", 0, non_negative(int), "reverse proxies in front whose X-Forwarded-For is trusted"),
     # Shared programs and embedding (docs/embed.md)
     Option("DATA_DIR", str(PROJECT_ROOT / "data"), str, "where the default SQLite database lives"),

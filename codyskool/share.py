@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request, url_for
 
 from . import snippets
+from .admission import Refused
 from .db import get_engine
 from .pages import render_ide
 from .service import get_service
@@ -41,6 +42,10 @@ def create_snippet() -> Any:
         language, code, stdin = snippets.validate(request.get_json(silent=True), service.languages, limits)
     except snippets.SnippetError as error:
         return jsonify(error=str(error)), error.status
+    try:
+        service.admission.record_share(service.client())  # only valid requests count
+    except Refused as error:
+        return jsonify(error=str(error)), 429
     snippet = snippets.create(get_engine(), language, code, stdin)
     url = snippet_url(snippet.id)
     return jsonify(id=snippet.id, url=url), 201, {"Location": url}

@@ -72,6 +72,7 @@ def test_settings_come_from_the_environment() -> None:
     settings = AdmissionSettings.from_config(config)
     assert settings.max_running == 3 and settings.trusted_proxies == 1
     assert settings.max_running_per_client == 4 and settings.max_connections_per_client == 50
+    assert settings.shares_per_minute_per_client == 30
     with pytest.raises(ConfigError, match="CODYSKOOL_TRUST_PROXY"):
         load_config({"CODYSKOOL_TRUST_PROXY": "-1"})
     with pytest.raises(ConfigError, match="CODYSKOOL_MAX_CONCURRENT_RUNS"):

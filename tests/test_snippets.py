@@ -27,7 +27,7 @@ STDIN_LIMIT = 1 << 20
 
 @pytest.fixture(scope="module")
 def app_server():
-    live = LiveServer("local", "eventlet")
+    live = LiveServer("local", "eventlet", {"CODYSKOOL_SHARES_PER_MINUTE_PER_IP": "1000"})
     yield live
     live.stop()
 
@@ -190,6 +190,26 @@ def test_snippets_survive_a_restart(tmp_path: Path):
         assert loaded.json()["code"] == "echo kept\n"
     finally:
         second.stop()
+
+
+def test_sharing_is_rate_limited_per_client_address():
+    live = LiveServer("local", "eventlet", {"CODYSKOOL_SHARES_PER_MINUTE_PER_IP": "3",
+                                            "CODYSKOOL_TRUST_PROXY": "1"})
+    try:
+        def share_from(address: str, **payload) -> requests.Response:
+            return requests.post(live.url + "/api/snippets", json=payload, timeout=10,
+                                 headers={"X-Forwarded-For": address})
+
+        answers = [share_from("198.51.100.7", language="python", code=f"print({n})") for n in range(4)]
+        assert [answer.status_code for answer in answers] == [201, 201, 201, 429]
+        assert "too many shared programs" in answers[-1].json()["error"]
+        bad = share_from("198.51.100.7", language="cobol", code="x")
+        assert bad.status_code == 400, "a bad request is still answered as one"
+        assert share_from("198.51.100.8", language="python", code="print(1)").status_code == 201
+        first = answers[0].json()["id"]
+        assert requests.get(f"{live.url}/api/snippets/{first}", timeout=10).ok, "reading is not limited"
+    finally:
+        live.stop()
 
 
 def test_snippets_cannot_be_changed(app_server: LiveServer):
