@@ -125,11 +125,18 @@ def read_job(fd: int = 0) -> dict:
 # --- limits and process setup ------------------------------------------------------------
 
 
-READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine, "0")
+MACHINE = os.uname().machine
+READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(MACHINE, "0")
+EPOLL_SYSCALLS = {"x86_64": ("232", "281"), "aarch64": ("22",)}.get(MACHINE, ())  # epoll_(p)wait
+INFINITE_TIMEOUT = 0xFFFFFFFF  # -1 as the int it is, whether or not the register was sign-extended
 
 
-def reading_stdin(pid: int) -> bool:
-    """Whether a thread of the process is blocked in read(0, ...), per /proc/PID/task/*/syscall."""
+def waiting_for_input(pid: int) -> bool:
+    """Whether the program is blocked until input comes, per /proc/PID/task/*/syscall.
+
+    Either a thread is in read(0, ...), or the main thread of an event loop (Node's libuv) sleeps
+    in epoll_wait with no timeout: with no network and no timer pending, only input wakes it.
+    """
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -137,12 +144,19 @@ def reading_stdin(pid: int) -> bool:
     for task in tasks:
         try:
             with open(f"/proc/{pid}/task/{task}/syscall") as current:
-                if current.read().startswith(f"{READ_SYSCALL} 0x0 "):
-                    return True
+                call = current.read().split()
         except OSError:
             continue
+        if call[:2] == [READ_SYSCALL, "0x0"] or (task == str(pid) and event_loop_asleep(call)):
+            return True
     return False
 
+
+def event_loop_asleep(call: list[str]) -> bool:
+    """epoll_wait(epfd, events, maxevents, timeout) with timeout -1, from a /proc syscall line."""
+    if len(call) < 5 or call[0] not in EPOLL_SYSCALLS:
+        return False
+    return int(call[4], 16) & INFINITE_TIMEOUT == INFINITE_TIMEOUT
 
 
 def apply_limits(limits: dict) -> None:
@@ -435,7 +449,7 @@ class Supervisor:
                 if ready_write or stdout_r in ready_read or stderr_r in ready_read:
                     announced = False  # it did something: a later wait is a new prompt
                 elif not ready_read and not announced and self.stdin_open and not self.pending_stdin:
-                    announced = reading_stdin(pid)
+                    announced = waiting_for_input(pid)
                     if announced:
                         write_json_frame(self.out_fd, b"p", {"text": ""})
             if self.wakeup_r in ready_read:

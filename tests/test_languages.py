@@ -321,7 +321,15 @@ def test_javascript_ends_when_it_stops_reading(
     assert shown == "".join(f"{prompt}Hi {answer}\n" for prompt, answer in steps)
 
 
-@pytest.mark.parametrize("language", ["c", "java", "ruby", "bash"])
+def test_a_javascript_program_waiting_for_a_timer_is_not_at_a_prompt(client: RunClient) -> None:
+    """Only an event loop with nothing but input to wait for counts as waiting for input."""
+    code = 'setTimeout(() => console.log("late"), 1500);\nconsole.log("early");\n'
+    result = client.run_to_exit(code, "javascript")
+    assert result.stdout == "early\nlate\n"
+    assert result.of("prompt") == []
+
+
+@pytest.mark.parametrize("language", ["c", "cpp", "java", "ruby", "bash", "javascript"])
 def test_waiting_for_input_does_not_count_against_the_wall_clock(client: RunClient, language: str) -> None:
     """Programs without a prompt hook still get `prompt` when the runner sees them blocked in a read."""
     run_id = client.start(LANGUAGES[language].input, language)
