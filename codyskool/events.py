@@ -105,6 +105,13 @@ def on_disconnect(*_: Any) -> None:
     get_service().disconnect(request.sid)
 
 
+@socketio.on(protocol.MALFORMED)
+def on_malformed(problem: Any = None, *_: Any) -> dict[str, Any]:
+    message = f"malformed Socket.IO packet: {str(problem)[:200]}"
+    refuse(message)
+    return {"ok": False, "error": message}
+
+
 @socketio.on_error_default
 def on_error(error: Exception) -> None:
     log.exception("socket event failed", exc_info=error)

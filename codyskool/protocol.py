@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from socketio import packet as sio_packet
 from socketio.packet import Packet
 
 from .config import Limits
@@ -25,6 +26,9 @@ STATUS = "status"
 DIAGNOSTICS = "diagnostics"
 EXIT = "exit"
 ERROR = "error"
+# Internal: what TextOnlyPacket turns a packet it cannot use into, so that its sender hears why
+MALFORMED = "malformed packet"
+CLIENT_PACKET_TYPES = (sio_packet.CONNECT, sio_packet.DISCONNECT, sio_packet.EVENT, sio_packet.ACK)
 
 STREAMS = ("stdout", "stderr")
 EXIT_REASONS = ("exited", "killed", "timeout", "memory", "output_limit", "compile_error", "error")
@@ -33,14 +37,44 @@ MAX_ARGS_BYTES = 4096
 
 
 class TextOnlyPacket(Packet):
-    """Socket.IO packets without binary attachments. The protocol is JSON only, and python-socketio
-    would otherwise buffer as many attachments as a packet announces, each as large as a message."""
+    """Socket.IO packets as this protocol uses them: JSON text, events with a name, one namespace.
+
+    python-socketio drops a packet it cannot parse (and would buffer as many binary attachments as
+    a packet announces). Such a packet becomes a MALFORMED event instead, which the event handlers
+    answer with an `error`, so a hand-made client learns what was wrong.
+    """
+
+    def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, encoded_packet=encoded_packet, **kwargs)
+        if encoded_packet is not None and len(encoded_packet) == 0:
+            self._become_malformed("the message is empty")
 
     def decode(self, encoded_packet: Any) -> int:
-        attachments = super().decode(encoded_packet)
-        if attachments:
-            raise ValueError("binary attachments are not part of the protocol")
+        try:
+            attachments = super().decode(encoded_packet)
+            problem = self._problem(attachments)
+        except (ValueError, TypeError, RecursionError) as error:
+            problem = f"it does not parse ({str(error)[:80] or type(error).__name__})"
+        if problem:
+            self._become_malformed(problem)
+            return 0
         return attachments
+
+    def _problem(self, attachments: int) -> str | None:
+        if attachments or self.packet_type in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
+            return "binary attachments are not part of the protocol"
+        if self.packet_type not in CLIENT_PACKET_TYPES:
+            return f"a client cannot send packets of type {self.packet_type!r}"
+        if self.packet_type == sio_packet.EVENT:
+            if self.namespace not in (None, "/"):
+                return f"unknown namespace {str(self.namespace)[:40]!r}; this server has only '/'"
+            if not (isinstance(self.data, list) and self.data and isinstance(self.data[0], str)):
+                return "an event is a JSON array whose first item is its name"
+        return None
+
+    def _become_malformed(self, problem: str) -> None:
+        self.packet_type, self.namespace, self.data = sio_packet.EVENT, None, [MALFORMED, problem]
+        self.attachment_count = 0
 
 
 class ProtocolError(ValueError):
