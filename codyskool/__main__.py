@@ -19,6 +19,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def url_length_limit(code_bytes: int) -> int:
+    """Room in a request line for /embed?code=... with a program at the size limit, percent-encoded."""
+    return 3 * code_bytes + 4096
+
+
 def serve() -> None:
     prepare_async_mode()
     from .app import create_app
@@ -47,8 +52,12 @@ def serve() -> None:
     # The handler may interrupt any greenlet: it only schedules the shut-down as a task of its own.
     signal.signal(signal.SIGTERM, lambda *_: socketio.start_background_task(close_and_exit))
     print(f"CodySkool on http://{host}:{port}/ (sandbox backend: {service.backend.name})", flush=True)
+    server_options = {}
+    if app.config["ASYNC_MODE"] == "eventlet":  # eventlet's WSGI server reads request lines of 8 KB
+        server_options["url_length_limit"] = url_length_limit(service.limits.code_bytes)
     try:
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False,
+                     **server_options)
     finally:
         service.backend.close()
 

@@ -355,6 +355,14 @@ def test_bad_embed_queries(app_server: LiveServer, query, status):
     assert "frame-ancestors *" in response.headers["Content-Security-Policy"]  # shown inside the frame
 
 
+def test_embed_code_may_be_as_long_as_the_code_limit(app_server: LiveServer):
+    program = "".join(f"print('line {n}: \u00e9 & %')\n" for n in range(2400))  # ~63 KiB, escaped 3x
+    assert len(program.encode()) < CODE_LIMIT < 2 * len(program)
+    response = requests.get(app_server.url + "/embed", params={"code": program}, timeout=10)
+    assert response.status_code == 200
+    assert "line 2399" in response.text
+
+
 def test_embed_code_over_the_limit(configured_server: LiveServer):
     response = requests.get(configured_server.url + "/embed", params={"code": "#" * 2049}, timeout=10)
     assert response.status_code == 413
