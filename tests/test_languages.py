@@ -13,6 +13,7 @@ tests use.
 from __future__ import annotations
 
 import queue
+import shutil
 import time
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -260,17 +261,40 @@ def test_c_warning_is_marked_and_the_program_runs(client: RunClient) -> None:
     assert [(i["line"], i["column"], i["severity"]) for i in event["items"]] == [(4, 9, "warning")]
 
 
+CPP_UNCAUGHT = (
+    "#include <iostream>\n#include <stdexcept>\n\nint main() {\n"
+    '    std::cout << "before" << std::endl;\n    throw std::runtime_error("something broke");\n}\n'
+)
+CPP_UNCAUGHT_STDERR = (
+    "terminate called after throwing an instance of 'std::runtime_error'\n  what():  something broke\n"
+)
+
+
 def test_cpp_uncaught_exception_exits_non_zero_with_its_message(client: RunClient) -> None:
-    code = (
-        "#include <iostream>\n#include <stdexcept>\n\nint main() {\n"
-        '    std::cout << "before" << std::endl;\n    throw std::runtime_error("something broke");\n}\n'
-    )
-    result = client.run_to_exit(code, "cpp")
-    assert result.stdout == "before\n"
-    assert result.stderr == (
-        "terminate called after throwing an instance of 'std::runtime_error'\n  what():  something broke\n"
-    )
+    result = client.run_to_exit(CPP_UNCAUGHT, "cpp")
+    assert (result.stdout, result.stderr) == ("before\n", CPP_UNCAUGHT_STDERR)
     assert (result.exit["reason"], result.exit["code"], result.exit["signal"]) == ("exited", 1, None)
+
+
+def test_the_local_backend_offers_cpp_where_gpp_is_installed() -> None:
+    """The image compiles the C++ terminate helper; the local backend compiles it at start-up."""
+    live = LiveServer("local", "eventlet")
+    try:
+        listed = requests.get(live.url + "/api/languages", timeout=10).json()["languages"]
+        offered = {language["id"] for language in listed}
+        if shutil.which("g++") is None:
+            assert "cpp" not in offered, "C++ offered without a compiler"
+            return
+        assert "cpp" in offered
+        client = RunClient(live.url)
+        try:
+            result = client.run_to_exit(CPP_UNCAUGHT, "cpp")
+        finally:
+            client.close()
+        assert (result.stdout, result.stderr) == ("before\n", CPP_UNCAUGHT_STDERR), result.exit
+        assert (result.exit["reason"], result.exit["code"]) == ("exited", 1)
+    finally:
+        live.stop()
 
 
 def test_cpp_template_error_is_pinned_to_the_programs_line(client: RunClient) -> None:

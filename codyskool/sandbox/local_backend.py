@@ -35,6 +35,32 @@ def default_python() -> str:
     return str(system) if system.exists() else sys.executable
 
 
+def build_compiled_helpers(directory: Path = RUNNER_DIR / "lang") -> None:
+    """Compile the C++ helpers that sandbox/Dockerfile compiles in the image, where g++ is here.
+
+    A language whose helper is missing (no compiler, a read-only checkout) is simply not offered.
+    """
+    compiler = shutil.which("g++")
+    if compiler is None:
+        return
+    for source in directory.glob("*.cpp"):
+        target = source.with_suffix(".o")
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        command = [compiler, "-std=c++20", "-O2", "-Wall", "-c", "-o", str(partial), str(source)]
+        try:
+            built = subprocess.run(command, capture_output=True, text=True, timeout=120)
+            if built.returncode == 0:
+                os.replace(partial, target)
+            else:
+                log.warning("cannot compile %s: %s", source.name, built.stderr[-2000:])
+        except (OSError, subprocess.SubprocessError) as error:
+            log.warning("cannot compile %s: %s", source.name, error)
+        finally:
+            partial.unlink(missing_ok=True)
+
+
 def bwrap_works(bwrap: str) -> bool:
     try:
         probe = subprocess.run(
@@ -134,6 +160,7 @@ class LocalBackend(Backend):
             self.bwrap = None
         if not self.bwrap:
             log.warning("local backend without bubblewrap: programs run with rlimits only")
+        build_compiled_helpers()
 
     def supports(self, language: Language) -> bool:
         return all(shutil.which(tool) for tool in language.tools) and all(
