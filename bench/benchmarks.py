@@ -138,6 +138,7 @@ def sandbox_host_config(api: docker.APIClient) -> dict[str, Any]:
             "/tmp": "rw,nosuid,nodev,size=32m,mode=1777",
         },
         ipc_mode="private",
+        log_config=docker.types.LogConfig(type="none"),
         runtime=RUNTIME or None,
     )
 

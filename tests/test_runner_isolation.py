@@ -1,6 +1,9 @@
-"""The program cannot reach the runner that reports on it (both run as the same user)."""
+"""The program cannot reach the runner that reports on it (both run as the same user), and what
+it prints stays between it and the person."""
 
 from __future__ import annotations
+
+import subprocess
 
 from conftest import LiveServer, RunClient
 
@@ -30,3 +33,22 @@ def test_the_program_cannot_forge_reports_or_trace_the_runner(docker_server: Liv
         "ptrace -1 1",
     ]
     assert result.exit["reason"] == "exited" and result.exit["code"] == 0
+
+
+def test_what_a_program_prints_is_not_kept_on_the_host(docker_server: LiveServer) -> None:
+    """Output goes to the person through the attach stream only: no Docker log file holds it."""
+    client = RunClient(docker_server.url)
+    try:
+        run_id = client.start('import time\nprint("a secret", flush=True)\ntime.sleep(3)')
+        client.wait_for("output", run_id, timeout=30)
+        containers = docker_server.containers()
+        assert containers
+        inspected = subprocess.run(
+            ["docker", "inspect", "-f", "{{.HostConfig.LogConfig.Type}} [{{.LogPath}}]", *containers],
+            capture_output=True, text=True, check=True,
+        ).stdout.split("\n")  # fmt: skip
+        assert [line for line in inspected if line] == ["none []"] * len(containers)
+        client.send("kill", {})
+        client.wait_for("exit", run_id, timeout=30)
+    finally:
+        client.close()

@@ -16,7 +16,7 @@ from typing import Any
 
 import docker
 from docker.errors import DockerException, NotFound
-from docker.types import Ulimit
+from docker.types import LogConfig, Ulimit
 
 from ..concurrency import Tasks
 from ..config import Limits
@@ -234,6 +234,9 @@ class DockerBackend(Backend):
                 "/tmp": f"rw,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},mode=1777",
             },
             ipc_mode="private",
+            # The runner's frames reach the server through the attach stream; a log driver would
+            # also copy every byte a program prints to the host's disk.
+            log_config=LogConfig(type=LogConfig.types.NONE),
             runtime=self.runtime,
         )
 
