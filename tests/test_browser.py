@@ -11,24 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ide_page import console, exit_line, focus_console_input, set_program
 from playwright.sync_api import Page, expect
-
-
-def set_program(page: Page, code: str, language: str = "python") -> None:
-    page.evaluate(
-        "([language, code]) => {"
-        " window.codyskool.setLanguage(language); window.codyskool.setCode(code); }",
-        [language, code],
-    )
-    assert page.evaluate("window.codyskool.getCode()") == code
-
-
-def console(page: Page):
-    return page.locator("#console")
-
-
-def exit_line(page: Page):
-    return page.locator("#console .exit-line")
 
 
 def test_page_shows_backend_and_languages(page: Page):
@@ -138,10 +122,7 @@ def test_input_without_prompt_and_eof(page: Page):
     program = "import sys\ndata = sys.stdin.read()\nprint('words:', len(data.split()))\n"
     set_program(page, program)
     page.click("#run")
-    field = page.locator("#console input.console-input")
-    expect(field).to_be_visible()
-    expect(field).to_be_enabled()
-    field.click()
+    focus_console_input(page)
     page.keyboard.type("one two")
     page.keyboard.press("Enter")
     page.keyboard.type("three")
@@ -220,10 +201,7 @@ def test_presupplied_stdin_keeps_the_field_usable(page: Page):
     page.fill("#stdin-text", "one")
     page.click("#run")
     expect(console(page)).to_contain_text("got one")
-    field = page.locator("#console input.console-input")
-    expect(field).to_be_visible()
-    expect(field).to_be_enabled()
-    field.click()
+    focus_console_input(page)
     page.keyboard.type("two")
     page.keyboard.press("Enter")
     expect(console(page)).to_contain_text("got two")

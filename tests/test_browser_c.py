@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ide_page import focus_console_input
 from playwright.sync_api import Page, expect
 
 BROKEN = """#include <stdio.h>
@@ -68,10 +69,7 @@ def test_c_compile_error_fix_and_answer_scanf(page: Page) -> None:
     expect(page.locator("#console .out-stdout").first).to_have_text("What is your name? ")
     expect(page.locator("#status")).to_contain_text("Running")
     expect(exit_line).to_have_count(0)
-    field = page.locator("#console input.console-input")
-    expect(field).to_be_visible()
-    expect(field).to_be_enabled()
-    field.click()
+    focus_console_input(page)
     page.keyboard.type("Ada")
     page.keyboard.press("Enter")
 

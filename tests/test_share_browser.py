@@ -22,6 +22,7 @@ from urllib.parse import quote, urlparse
 import pytest
 import requests
 from conftest import ROOT, LiveServer, new_page, wait_until
+from ide_page import set_program
 from playwright.sync_api import Page, expect
 
 GALLERY = ROOT / "examples" / "gallery"
@@ -48,11 +49,6 @@ def other_origin(tmp_path_factory) -> Iterator[tuple[str, Path]]:
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
-
-
-def set_program(page: Page, code: str, language: str = "python") -> None:
-    page.evaluate("([l, c]) => { window.codyskool.setLanguage(l); window.codyskool.setCode(c); }",
-                  [language, code])  # fmt: skip
 
 
 def code_of(target) -> str:
