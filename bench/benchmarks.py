@@ -37,6 +37,8 @@ from bench.harness import (
     counter_deltas,
     summarize_ms,
 )
+from codyskool.config import Limits
+from codyskool.sandbox.docker_backend import sandbox_host_config
 
 FLOOD_LINE_BYTES = 1000  # the 50 MB program prints 50,000 lines of 999 "x" and a newline
 FLOOD_BYTES = 50 * MB
@@ -118,29 +120,9 @@ def bench_docker_run(settings: Settings) -> dict[str, Any]:
     return time_command(command, settings.docker_runs, warmup=1)
 
 
-def sandbox_host_config(api: docker.APIClient) -> dict[str, Any]:
-    """The isolation of the server's sandboxes (see codyskool/sandbox/docker_backend.py)."""
-    return api.create_host_config(
-        network_mode="none",
-        read_only=True,
-        cap_drop=["ALL"],
-        security_opt=["no-new-privileges"],
-        mem_limit="256m",
-        memswap_limit="256m",
-        pids_limit=64,
-        nano_cpus=int(1e9),
-        ulimits=[
-            docker.types.Ulimit(name="nofile", soft=256, hard=256),
-            docker.types.Ulimit(name="core", soft=0, hard=0),
-        ],
-        tmpfs={
-            "/work": "rw,exec,nosuid,nodev,size=32m,uid=10001,gid=10001,mode=700",
-            "/tmp": "rw,nosuid,nodev,size=32m,mode=1777",
-        },
-        ipc_mode="private",
-        log_config=docker.types.LogConfig(type="none"),
-        runtime=RUNTIME or None,
-    )
+def reference_host_config(api: docker.APIClient) -> dict[str, Any]:
+    """The server's sandbox isolation, with the default limits, for the reference rows."""
+    return sandbox_host_config(api, Limits(), runtime=RUNTIME or None)
 
 
 def churn_once(api: docker.APIClient, host_config: dict[str, Any]) -> None:
@@ -173,7 +155,7 @@ def bench_churn(settings: Settings) -> dict[str, Any]:
 
     def worker() -> None:
         client = docker.from_env(timeout=120)
-        host_config = sandbox_host_config(client.api)
+        host_config = reference_host_config(client.api)
         try:
             while not stop.is_set() and time.perf_counter() < deadline:
                 try:
@@ -188,7 +170,7 @@ def bench_churn(settings: Settings) -> dict[str, Any]:
 
     warm = docker.from_env(timeout=120)
     try:
-        churn_once(warm.api, sandbox_host_config(warm.api))  # the image and runc in the page cache
+        churn_once(warm.api, reference_host_config(warm.api))  # the image and runc in the page cache
     finally:
         warm.close()
     started = time.perf_counter()

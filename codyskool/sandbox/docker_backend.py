@@ -188,6 +188,37 @@ def remove_container(api: docker.APIClient, container_id: str) -> None:
             log.error("cannot remove container %s: %s", container_id[:12], error)
 
 
+def sandbox_host_config(api: docker.APIClient, limits: Limits, cpus: float = 1.0,
+                        runtime: str | None = None) -> dict[str, Any]:
+    """The isolation of every sandbox container (bench/ measures Docker with the same)."""
+    memory = f"{limits.memory_mb}m"
+    return api.create_host_config(
+        network_mode="none",
+        read_only=True,
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        mem_limit=memory,
+        memswap_limit=memory,
+        pids_limit=limits.pids,
+        nano_cpus=int(cpus * 1e9),
+        ulimits=[
+            Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
+            Ulimit(name="core", soft=0, hard=0),
+        ],
+        tmpfs={
+            # nr_inodes: millions of tiny files must fail with ENOSPC, not eat the memory limit
+            WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},"
+            "uid=10001,gid=10001,mode=700",
+            "/tmp": f"rw,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},mode=1777",
+        },
+        ipc_mode="private",
+        # The runner's frames reach the server through the attach stream; a log driver would
+        # also copy every byte a program prints to the host's disk.
+        log_config=LogConfig(type=LogConfig.types.NONE),
+        runtime=runtime,
+    )
+
+
 class DockerBackend(Backend):
     name = "docker"
 
@@ -212,33 +243,7 @@ class DockerBackend(Backend):
             raise SandboxError(f"Docker is not reachable: {error}") from None
 
     def host_config(self) -> dict[str, Any]:
-        limits = self.limits
-        memory = f"{limits.memory_mb}m"
-        return self.api.create_host_config(
-            network_mode="none",
-            read_only=True,
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            mem_limit=memory,
-            memswap_limit=memory,
-            pids_limit=limits.pids,
-            nano_cpus=int(self.cpus * 1e9),
-            ulimits=[
-                Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
-                Ulimit(name="core", soft=0, hard=0),
-            ],
-            tmpfs={
-                # nr_inodes: millions of tiny files must fail with ENOSPC, not eat the memory limit
-                WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},"
-                "uid=10001,gid=10001,mode=700",
-                "/tmp": f"rw,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},mode=1777",
-            },
-            ipc_mode="private",
-            # The runner's frames reach the server through the attach stream; a log driver would
-            # also copy every byte a program prints to the host's disk.
-            log_config=LogConfig(type=LogConfig.types.NONE),
-            runtime=self.runtime,
-        )
+        return sandbox_host_config(self.api, self.limits, self.cpus, self.runtime)
 
     def create(self, run_label: str) -> DockerExecution:
         """Create a container, attach to it and start it; it then waits for its job."""
