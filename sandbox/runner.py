@@ -13,11 +13,11 @@ Python programs run in a fork of this process, so a pre-started sandbox has alre
 interpreter's start (the warm pool). Other languages are exec'ed as child processes.
 """
 
-from __future__ import annotations
-
-import array
+# Imports are few and cheap on purpose: a run's sandbox starts this interpreter afresh, and on a
+# busy host the CPU it spends here is a share of how many runs per second the host can do
+# (`signal` pulls in `enum`, `array` `collections.abc`, `ctypes` a whole FFI: about 5 ms).
+import _signal as signal
 import builtins
-import ctypes
 import errno
 import fcntl
 import io
@@ -25,12 +25,9 @@ import marshal
 import os
 import resource
 import select
-import signal
 import struct
 import sys
-import termios
 import time
-import types
 
 FRAME_HEADER = struct.Struct(">cI")
 FRAME_KINDS = {
@@ -128,6 +125,8 @@ def read_job(fd: int = 0) -> dict:
 MACHINE = os.uname().machine
 READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(MACHINE, "0")
 EPOLL_SYSCALLS = {"x86_64": ("232", "281"), "aarch64": ("22",)}.get(MACHINE, ())  # epoll_(p)wait
+# termios.FIONREAD without importing termios where the value is the generic one
+FIONREAD = 0x541B if MACHINE in ("x86_64", "aarch64") else __import__("termios").FIONREAD
 INFINITE_TIMEOUT = 0xFFFFFFFF  # -1 as the int it is, whether or not the register was sign-extended
 
 
@@ -230,14 +229,14 @@ class _PromptState:
 def _wait_until_output_is_read(timeout: float = 0.05) -> None:
     """Output and prompts travel on different pipes: let the runner read the output first."""
 
-    pending = array.array("i", [0])
+    pending = bytearray(4)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         waiting = 0
         for fd in (1, 2):
             try:
-                fcntl.ioctl(fd, termios.FIONREAD, pending, True)
-                waiting += pending[0]
+                fcntl.ioctl(fd, FIONREAD, pending, True)
+                waiting += int.from_bytes(pending, sys.byteorder)
             except OSError:
                 pass
         if not waiting:
@@ -310,7 +309,7 @@ def run_python_in_process(job: dict) -> int:
     sys.argv = [file_name, *job.get("args", [])]
     sys.path[0] = os.getcwd()  # the program's folder, not the runner's
 
-    main = types.ModuleType("__main__")
+    main = type(sys)("__main__")
     main.__file__ = file_name
     sys.modules["__main__"] = main
     sys.excepthook = lambda kind, exc, tb: _user_traceback(exc, file_name)
@@ -575,11 +574,7 @@ class Supervisor:
     def describe(status: int | None, rusage: object, started: float) -> dict:
         code = signal_name = None
         if status is not None and os.WIFSIGNALED(status):
-            number = os.WTERMSIG(status)
-            try:
-                signal_name = signal.Signals(number).name
-            except ValueError:
-                signal_name = f"SIG{number}"
+            signal_name = name_of_signal(os.WTERMSIG(status))
         elif status is not None:
             code = os.WEXITSTATUS(status)
         memory_kb = getattr(rusage, "ru_maxrss", None)
@@ -595,10 +590,28 @@ class Supervisor:
         }
 
 
-def prctl(option: int, value: int) -> None:
+def name_of_signal(number: int) -> str:
+    import signal as signals  # its enum is slow to import: only for a program a signal ended
+
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
+        return signals.Signals(number).name
+    except ValueError:
+        return f"SIG{number}"
+
+
+def prctl(option: int, value: int) -> None:
+    """prctl(2) through _ctypes: the ctypes package around it costs more to import than the call."""
+    try:
+        import _ctypes
+
+        class Libc:
+            _handle = _ctypes.dlopen(None, os.RTLD_NOW)
+
+        class CFunction(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL  # no restype: the C int result comes back as an int
+
+        CFunction(("prctl", Libc()))(option, value, 0, 0, 0)
+    except (ImportError, OSError, AttributeError):
         pass
 
 
@@ -622,3 +635,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    os._exit(0)  # every frame went out through os.write: tearing the interpreter down is wasted CPU
