@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 
 import pytest
 import requests
@@ -115,6 +116,44 @@ def test_the_pool_can_be_turned_off() -> None:
         assert wait_until(lambda: live.containers() == [], timeout=10)
     finally:
         live.stop()
+
+
+def container_events(instance: str, event: str, since: float) -> list[str]:
+    """Ids of this server's containers that had `event` in Docker's event log since `since`."""
+    result = subprocess.run(
+        ["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time():.3f}",
+         "--filter", f"label=org.codyskool.instance={instance}", "--filter", f"event={event}",
+         "--format", "{{.ID}}"],
+        capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    return result.stdout.split()
+
+
+def test_a_container_whose_program_ended_is_removed_without_a_kill() -> None:
+    """Removing a container that still runs makes Docker kill it through one more runc process,
+    which costs a busy host runs per second; one whose runner reported the end is let end."""
+    require_docker()
+    live = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=1"})
+    since = time.time()
+    try:
+        client = RunClient(live.url)
+        try:
+            for code in ('print("one")', "import sys\nsys.exit(3)", "raise ValueError('x')"):
+                client.run_to_exit(code)
+            stopped = client.start("import time\nprint('up', flush=True)\ntime.sleep(60)")
+            client.wait_for("output", stopped)
+            client.send("kill", {})
+            exit_payload, _ = client.wait_for("exit", stopped)
+            assert exit_payload["reason"] == "killed"
+        finally:
+            client.close()
+        assert live.no_busy_containers()
+        destroyed = container_events(live.instance, "destroy", since)
+        killed = container_events(live.instance, "kill", since)
+    finally:
+        live.stop()
+    assert len(destroyed) >= 4, f"four runs, {len(destroyed)} containers removed"
+    assert len(killed) == 1, f"only the stopped run's container is killed, not {len(killed)}"
 
 
 def test_containers_of_a_crashed_server_are_removed_at_start_up() -> None:

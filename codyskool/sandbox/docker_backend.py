@@ -35,6 +35,7 @@ DOCKER_STREAM_HEADER = struct.Struct(">BxxxI")
 STDOUT, STDERR = 1, 2
 READY_TIMEOUT_S = 30.0
 CLOSE_TIMEOUT_S = 8.0  # below the 10 s a service manager usually grants after SIGTERM
+EXIT_GRACE_S = 2.0  # how long a container that reported its exit gets to end before a forced remove
 INODES = "16k"  # files and folders in each tmpfs of a sandbox
 READY_FRAME_SIZE = len(READY_FRAME)
 
@@ -68,6 +69,8 @@ class DockerExecution(Execution):
         self.unread = b""
         self.runner_stderr = bytearray()
         self.stdin_closed = False
+        self.job_sent = False
+        self.ended = False  # the stream ended: the container has exited
         self.result: SandboxExit | None = None
 
     def read(self) -> bytes:
@@ -92,6 +95,7 @@ class DockerExecution(Execution):
             except OSError:
                 chunk = b""
             if not chunk:
+                self.ended = True
                 return b""
             self.buffer += chunk
 
@@ -129,6 +133,7 @@ class DockerExecution(Execution):
             self.sock.sendall(data)
         except OSError as error:
             raise SandboxError(f"cannot write to the container: {error}") from None
+        self.job_sent = True
 
     def close_stdin(self) -> None:
         if self.stdin_closed:
@@ -153,6 +158,8 @@ class DockerExecution(Execution):
             return self.result
         oom_killed = False
         error = None
+        if not report and self.job_sent:
+            self._let_exit(EXIT_GRACE_S)
         try:
             if report:  # else one forced remove does it all: Docker's CPU bounds runs per second
                 self.api.wait(self.container_id, timeout=30)
@@ -169,6 +176,18 @@ class DockerExecution(Execution):
             log.warning("runner stderr in %s: %s", self.container_id[:12], self.runner_stderr[:2000])
         self.result = SandboxExit(oom_killed=oom_killed, error=error)
         return self.result
+
+    def _let_exit(self, timeout: float) -> None:
+        """Give a runner that has reported its exit the moment it needs to end. Removing a
+        container that still runs makes Docker kill it first through one more runc process:
+        about 10 ms of CPU, some 6% of a whole run on a busy two-core host."""
+        deadline = time.monotonic() + timeout
+        try:
+            while not self.ended and (left := deadline - time.monotonic()) > 0:
+                self.sock.settimeout(left)
+                self.ended = not self.sock.recv(1 << 16)
+        except OSError:
+            pass
 
     def _close_socket(self) -> None:
         for stream in (self.sock, self.attached):
