@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker
-
 from bench.harness import (
     BENCH_LABEL,
     CLEANUP,
@@ -38,7 +36,8 @@ from bench.harness import (
     summarize_ms,
 )
 from codyskool.config import Limits
-from codyskool.sandbox.docker_backend import sandbox_host_config
+from codyskool.sandbox.docker_backend import sandbox_config, sandbox_host_config
+from codyskool.sandbox.engine import Engine, EngineError
 
 FLOOD_LINE_BYTES = 1000  # the 50 MB program prints 50,000 lines of 999 "x" and a newline
 FLOOD_BYTES = 50 * MB
@@ -120,29 +119,23 @@ def bench_docker_run(settings: Settings) -> dict[str, Any]:
     return time_command(command, settings.docker_runs, warmup=1)
 
 
-def reference_host_config(api: docker.APIClient) -> dict[str, Any]:
-    """The server's sandbox isolation, with the default limits, for the reference rows."""
-    return sandbox_host_config(api, Limits(), runtime=RUNTIME or None)
+def churn_config() -> dict[str, Any]:
+    """A sandbox container as the server creates one (its isolation, limits and client), running
+    a hello world instead of the runner: what the machine's container churn costs on its own."""
+    host_config = sandbox_host_config(Limits(), runtime=RUNTIME or None)
+    return sandbox_config(IMAGE, ["python3", "-c", HELLO], host_config, {BENCH_LABEL: CLEANUP.token})
 
 
-def churn_once(api: docker.APIClient, host_config: dict[str, Any]) -> None:
+def churn_once(engine: Engine, config: dict[str, Any]) -> None:
     """One container's whole life: create, start, wait, remove."""
-    container = api.create_container(
-        IMAGE,
-        command=["python3", "-c", HELLO],
-        user="10001:10001",
-        working_dir="/work",
-        network_disabled=True,
-        labels={BENCH_LABEL: CLEANUP.token},
-        host_config=host_config,
-    )
+    container_id = engine.create_container(config)
     try:
-        api.start(container["Id"])
-        status = api.wait(container["Id"], timeout=60)
+        engine.start(container_id)
+        status = engine.wait(container_id, timeout=60)
         if status.get("StatusCode") != 0:
             raise RuntimeError(f"a churn container exited with {status}")
     finally:
-        api.remove_container(container["Id"], force=True)
+        engine.remove_container(container_id)
 
 
 def bench_churn(settings: Settings) -> dict[str, Any]:
@@ -152,43 +145,40 @@ def bench_churn(settings: Settings) -> dict[str, Any]:
     lock = threading.Lock()
     stop = threading.Event()
     started = deadline = 0.0
+    engine = Engine(timeout=120)
+    config = churn_config()
 
     def worker() -> None:
-        client = docker.from_env(timeout=120)
-        host_config = reference_host_config(client.api)
-        try:
-            while not stop.is_set() and time.perf_counter() < deadline:
-                try:
-                    churn_once(client.api, host_config)
-                    with lock:
-                        finished.append(time.perf_counter() - started)
-                except Exception as error:  # noqa: BLE001 - counted and reported
-                    with lock:
-                        errors.append(str(error)[:300])
-        finally:
-            client.close()
+        while not stop.is_set() and time.perf_counter() < deadline:
+            try:
+                churn_once(engine, config)
+                with lock:
+                    finished.append(time.perf_counter() - started)
+            except Exception as error:  # noqa: BLE001 - counted and reported
+                with lock:
+                    errors.append(str(error)[:300])
 
-    warm = docker.from_env(timeout=120)
     try:
-        churn_once(warm.api, reference_host_config(warm.api))  # the image and runc in the page cache
+        churn_once(engine, config)  # the image and runc in the page cache
+        started = time.perf_counter()
+        deadline = started + settings.churn_seconds
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(settings.churn_parallel)]
+        for thread in threads:
+            thread.start()
+        try:
+            for thread in threads:
+                thread.join()
+        finally:  # on Ctrl-C too: no worker may create a container after the cleanup looked
+            stop.set()
+            for thread in threads:
+                thread.join(60)
     finally:
-        warm.close()
-    started = time.perf_counter()
-    deadline = started + settings.churn_seconds
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(settings.churn_parallel)]
-    for thread in threads:
-        thread.start()
-    try:
-        for thread in threads:
-            thread.join()
-    finally:  # on Ctrl-C too: no worker may create a container after the cleanup looked
-        stop.set()
-        for thread in threads:
-            thread.join(60)
+        engine.close()
     elapsed = max(finished, default=time.perf_counter() - started)
     return {
         "parallel": settings.churn_parallel,
         "command": ["python3", "-c", HELLO],
+        "client": "codyskool.sandbox.engine (the server's own)",
         "seconds": round(elapsed, 3),
         "containers": len(finished),
         "per_second": round(len(finished) / elapsed, 2) if elapsed > 0 else 0.0,
@@ -436,12 +426,9 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "load_average": [round(value, 2) for value in os.getloadavg()],
     }
+    engine = Engine(timeout=30)
     try:
-        client = docker.from_env(timeout=30)
-        try:
-            version, details = client.version(), client.info()
-        finally:
-            client.close()
+        version, details = engine.request("GET", "/version"), engine.request("GET", "/info")
         info["docker"] = {
             "version": version.get("Version"),
             "api": version.get("ApiVersion"),
@@ -450,6 +437,8 @@ def machine_info() -> dict[str, Any]:
             "storage": details.get("Driver"),
             "image": IMAGE,
         }
-    except docker.errors.DockerException as error:
+    except EngineError as error:
         info["docker"] = {"error": str(error)}
+    finally:
+        engine.close()
     return info

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker
 import requests
 import socketio
 
 from codyskool.client import deliver_in_order
+from codyskool.sandbox.engine import Engine, EngineError, NotFound
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1_000_000  # every MB here is 10^6 bytes, for throughput and for memory alike
@@ -145,31 +145,29 @@ class Cleanup:
 
     def sweep(self, servers: list[BenchServer] | None = None) -> int:
         """Remove the containers labelled as ours, and those of the given servers (default: all)."""
-        filters: list[dict[str, str]] = [{"label": f"{BENCH_LABEL}={self.token}"}]
+        filters: list[dict[str, list[str]]] = [{"label": [f"{BENCH_LABEL}={self.token}"]}]
         for server in self.servers if servers is None else servers:
-            filters.append({"label": f"{INSTANCE_LABEL}={server.instance}"})
-            filters.append({"name": f"codyskool-{server.instance}-"})
+            filters.append({"label": [f"{INSTANCE_LABEL}={server.instance}"]})
+            filters.append({"name": [f"codyskool-{server.instance}-"]})
         removed: set[str] = set()
-        try:
-            client = docker.from_env(timeout=60)
-        except docker.errors.DockerException as error:
-            print(f"bench: cannot reach Docker to remove leftovers: {error}", file=sys.stderr)
-            return 0
+        engine = Engine(timeout=60)
         try:
             for query in filters:
-                for container in client.api.containers(all=True, filters=query):
+                for container in engine.containers(query):
                     if container["Id"] in removed:
                         continue
                     try:
-                        client.api.remove_container(container["Id"], force=True)
+                        engine.remove_container(container["Id"])
                         removed.add(container["Id"])
-                    except docker.errors.NotFound:
+                    except NotFound:
                         pass
-                    except docker.errors.APIError as error:
+                    except EngineError as error:
                         if "already in progress" not in str(error):
                             print(f"bench: cannot remove {container['Id'][:12]}: {error}", file=sys.stderr)
+        except EngineError as error:
+            print(f"bench: cannot reach Docker to remove leftovers: {error}", file=sys.stderr)
         finally:
-            client.close()
+            engine.close()
         return len(removed)
 
 

@@ -32,9 +32,9 @@ if __package__ in (None, ""):  # run as a script: make the `bench` package impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 try:
-    import docker
+    import socketio  # noqa: F401 - only to check that this is the project's venv
 except ImportError:  # a message instead of a traceback
-    sys.exit("bench: the docker package is missing; use the project's venv: .venv/bin/python bench/run.py")
+    sys.exit("bench: python-socketio is missing; use the project's venv: .venv/bin/python bench/run.py")
 
 from bench.benchmarks import (
     QUICK,
@@ -51,6 +51,7 @@ from bench.benchmarks import (
 )
 from bench.harness import CLEANUP, IMAGE, ROOT, BenchServer, last_line, raise_interrupted, uninterrupted
 from bench.report import evaluate_targets, report
+from codyskool.sandbox.engine import Engine, EngineError, NotFound
 
 RESULTS = ROOT / "bench" / "results"
 SCHEMA = 1
@@ -202,17 +203,16 @@ def preflight() -> None:
     """Stop early, with a clear message, when the benchmark cannot run here at all."""
     if shutil.which("docker") is None:
         sys.exit("bench: the docker command is missing")
+    engine = Engine(timeout=10)
     try:
-        client = docker.from_env(timeout=10)
-        try:
-            client.ping()
-            client.images.get(IMAGE)
-        finally:
-            client.close()
-    except docker.errors.ImageNotFound:
+        engine.ping()
+        engine.inspect_image(IMAGE)
+    except NotFound:
         sys.exit(f"bench: the sandbox image {IMAGE} is missing: run scripts/setup-docker.sh")
-    except docker.errors.DockerException as error:
+    except EngineError as error:
         sys.exit(f"bench: Docker is not reachable: {error}")
+    finally:
+        engine.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,14 +14,11 @@ import time
 import uuid
 from typing import Any
 
-import docker
-from docker.errors import DockerException, NotFound
-from docker.types import LogConfig, Ulimit
-
 from ..concurrency import Tasks
 from ..config import Limits
 from .base import Backend, Execution, Job, SandboxError, SandboxExit
 from .channel import READY_FRAME
+from .engine import Engine, EngineError, NotFound
 from .pool import WarmPool
 
 log = logging.getLogger(__name__)
@@ -40,32 +37,24 @@ INODES = "16k"  # files and folders in each tmpfs of a sandbox
 READY_FRAME_SIZE = len(READY_FRAME)
 
 
-def docker_client(timeout: int = 30) -> docker.DockerClient:
-    return docker.from_env(timeout=timeout)
-
-
 def docker_reachable() -> bool:
     try:
-        client = docker_client(timeout=3)
+        engine = Engine(timeout=3)
         try:
-            client.ping()
+            engine.ping()
         finally:
-            client.close()
+            engine.close()
         return True
-    except (DockerException, OSError):
+    except EngineError:
         return False
 
 
 class DockerExecution(Execution):
-    def __init__(self, api: docker.APIClient, container_id: str, attached: Any) -> None:
-        self.api = api
+    def __init__(self, engine: Engine, container_id: str, sock: socket.socket, head: bytes) -> None:
+        self.engine = engine
         self.container_id = container_id
-        # docker-py's read-only wrapper holds the HTTP response; once it is garbage-collected the
-        # socket's file descriptor is closed under us (the program then reads end-of-file). So the
-        # wrapper lives as long as the execution, and writes go to the socket inside it.
-        self.attached = attached
-        self.sock: socket.socket = attached._sock
-        self.buffer = bytearray()
+        self.sock = sock  # the attach stream: stdin in, Docker's multiplexed stdout/stderr out
+        self.buffer = bytearray(head)
         self.unread = b""
         self.runner_stderr = bytearray()
         self.stdin_closed = False
@@ -146,10 +135,10 @@ class DockerExecution(Execution):
 
     def kill(self) -> None:
         try:
-            self.api.kill(self.container_id)
+            self.engine.kill(self.container_id)
         except NotFound:
             pass
-        except DockerException as error:
+        except EngineError as error:
             if "is not running" not in str(error):
                 log.warning("cannot kill container %s: %s", self.container_id[:12], error)
 
@@ -162,16 +151,16 @@ class DockerExecution(Execution):
             self._let_exit(EXIT_GRACE_S)
         try:
             if report:  # else one forced remove does it all: Docker's CPU bounds runs per second
-                self.api.wait(self.container_id, timeout=30)
-                state = self.api.inspect_container(self.container_id)["State"]
+                self.engine.wait(self.container_id, timeout=30)
+                state = self.engine.inspect_container(self.container_id)["State"]
                 oom_killed = bool(state.get("OOMKilled"))
                 if state.get("Error"):
                     error = state["Error"]
-        except (DockerException, OSError) as failure:
+        except (EngineError, KeyError, TypeError) as failure:
             error = f"cannot inspect container: {failure}"
         finally:
             self._close_socket()
-            remove_container(self.api, self.container_id)
+            remove_container(self.engine, self.container_id)
         if self.runner_stderr:
             log.warning("runner stderr in %s: %s", self.container_id[:12], self.runner_stderr[:2000])
         self.result = SandboxExit(oom_killed=oom_killed, error=error)
@@ -190,52 +179,73 @@ class DockerExecution(Execution):
             pass
 
     def _close_socket(self) -> None:
-        for stream in (self.sock, self.attached):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
-def remove_container(api: docker.APIClient, container_id: str) -> None:
+def remove_container(engine: Engine, container_id: str) -> None:
     try:
-        api.remove_container(container_id, force=True)
+        engine.remove_container(container_id)
     except NotFound:
         pass
-    except DockerException as error:
+    except EngineError as error:
         if "already in progress" not in str(error):
             log.error("cannot remove container %s: %s", container_id[:12], error)
 
 
-def sandbox_host_config(api: docker.APIClient, limits: Limits, cpus: float = 1.0,
-                        runtime: str | None = None) -> dict[str, Any]:
+def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None) -> dict[str, Any]:
     """The isolation of every sandbox container (bench/ measures Docker with the same)."""
-    memory = f"{limits.memory_mb}m"
-    return api.create_host_config(
-        network_mode="none",
-        read_only=True,
-        cap_drop=["ALL"],
-        security_opt=["no-new-privileges"],
-        mem_limit=memory,
-        memswap_limit=memory,
-        pids_limit=limits.pids,
-        nano_cpus=int(cpus * 1e9),
-        ulimits=[
-            Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
-            Ulimit(name="core", soft=0, hard=0),
+    memory = limits.memory_mb << 20
+    config: dict[str, Any] = {
+        "NetworkMode": "none",
+        "ReadonlyRootfs": True,
+        "CapDrop": ["ALL"],
+        "SecurityOpt": ["no-new-privileges"],
+        "Memory": memory,
+        "MemorySwap": memory,  # the same: no swap
+        "PidsLimit": limits.pids,
+        "NanoCpus": int(cpus * 1e9),
+        "Ulimits": [
+            {"Name": "nofile", "Soft": limits.open_files, "Hard": limits.open_files},
+            {"Name": "core", "Soft": 0, "Hard": 0},
         ],
-        tmpfs={
+        "Tmpfs": {
             # nr_inodes: millions of tiny files must fail with ENOSPC, not eat the memory limit
             WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},"
             "uid=10001,gid=10001,mode=700",
             "/tmp": f"rw,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},mode=1777",
         },
-        ipc_mode="private",
+        "IpcMode": "private",
         # The runner's frames reach the server through the attach stream; a log driver would
         # also copy every byte a program prints to the host's disk.
-        log_config=LogConfig(type=LogConfig.types.NONE),
-        runtime=runtime,
-    )
+        "LogConfig": {"Type": "none", "Config": {}},
+    }
+    if runtime:
+        config["Runtime"] = runtime
+    return config
+
+
+def sandbox_config(image: str, command: list[str], host_config: dict[str, Any],
+                   labels: dict[str, str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """A sandbox container's whole create request: who it runs as, where, with what stdin."""
+    return {
+        "Image": image,
+        "Cmd": command,
+        "User": SANDBOX_USER,
+        "WorkingDir": WORKDIR,
+        "Env": [f"{name}={value}" for name, value in (env or {}).items()],
+        "Labels": labels,
+        "NetworkDisabled": True,
+        "Tty": False,
+        "OpenStdin": True,  # the job, then the program's input, come through the attach stream
+        "StdinOnce": True,
+        "AttachStdin": True,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "HostConfig": host_config,
+    }
 
 
 class DockerBackend(Backend):
@@ -251,50 +261,35 @@ class DockerBackend(Backend):
         self.pool_sizes = pool_sizes or {}
         self.pool: WarmPool[DockerExecution] | None = None
         self.closing = False
+        self.host_config = sandbox_host_config(limits, cpus, self.runtime)
         try:
-            self.client = docker_client()
-            self.api = self.client.api
-            self.api.inspect_image(image)
+            self.engine = Engine()
+            self.engine.inspect_image(image)
         except NotFound:
             message = f"the sandbox image {image!r} is missing: run scripts/setup-docker.sh"
             raise SandboxError(message) from None
-        except (DockerException, OSError) as error:
+        except EngineError as error:
             raise SandboxError(f"Docker is not reachable: {error}") from None
-
-    def host_config(self) -> dict[str, Any]:
-        return sandbox_host_config(self.api, self.limits, self.cpus, self.runtime)
 
     def create(self, run_label: str) -> DockerExecution:
         """Create a container, attach to it and start it; it then waits for its job."""
         if self.closing:
             raise SandboxError("the server is shutting down")
+        labels = {LABEL: "1", INSTANCE_LABEL: self.instance, "org.codyskool.run": run_label}
+        config = sandbox_config(self.image, RUNNER_COMMAND, self.host_config, labels,
+                                env={"LANG": "C.UTF-8", "HOME": WORKDIR})
         try:
-            container = self.api.create_container(
-                self.image,
-                command=RUNNER_COMMAND,
-                user=SANDBOX_USER,
-                working_dir=WORKDIR,
-                stdin_open=True,
-                tty=False,
-                network_disabled=True,
-                environment={"LANG": "C.UTF-8", "HOME": WORKDIR},
-                labels={LABEL: "1", INSTANCE_LABEL: self.instance, "org.codyskool.run": run_label},
-                name=f"codyskool-{self.instance}-{run_label}",
-                host_config=self.host_config(),
-            )
-        except (DockerException, OSError) as error:
+            container_id = self.engine.create_container(config, f"codyskool-{self.instance}-{run_label}")
+        except EngineError as error:
             raise SandboxError(f"cannot create a container: {error}") from None
-        container_id = container["Id"]
         try:
-            attached = self.api.attach_socket(
-                container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
-            )
-            attached._sock.settimeout(None)  # a program may wait at a prompt for minutes
-            self.api.start(container_id)
-        except (DockerException, OSError) as error:
-            remove_container(self.api, container_id)
+            sock, head = self.engine.attach(container_id)
+            sock.settimeout(None)  # a program may wait at a prompt for minutes
+            self.engine.start(container_id)
+        except EngineError as error:
+            remove_container(self.engine, container_id)
             raise SandboxError(f"cannot start a container: {error}") from None
-        return DockerExecution(self.api, container_id, attached)
+        return DockerExecution(self.engine, container_id, sock, head)
 
     def start_background(self, tasks: Tasks) -> None:
         if self.pool_sizes and self.pool is None:
@@ -338,14 +333,12 @@ class DockerBackend(Backend):
 
     def remove_leftovers(self) -> int:
         try:
-            containers = self.api.containers(
-                all=True, filters={"label": [LABEL, f"{INSTANCE_LABEL}={self.instance}"]}
-            )
-        except (DockerException, OSError) as error:
+            containers = self.engine.containers({"label": [LABEL, f"{INSTANCE_LABEL}={self.instance}"]})
+        except EngineError as error:
             log.error("cannot list leftover containers: %s", error)
             return 0
         for container in containers:
-            remove_container(self.api, container["Id"])
+            remove_container(self.engine, container["Id"])
         return len(containers)
 
     def health(self) -> dict[str, Any]:
@@ -364,4 +357,4 @@ class DockerBackend(Backend):
         deadline = time.monotonic() + CLOSE_TIMEOUT_S
         while self.remove_leftovers() and time.monotonic() < deadline:
             time.sleep(0.2)
-        self.client.close()
+        self.engine.close()
