@@ -183,3 +183,16 @@ def test_an_attach_the_engine_refuses_is_an_engine_error(fake_engine: Callable[.
     engine = Engine(fake_engine(refuse).docker_host, timeout=5)
     with pytest.raises(NotFound, match="No such container: abc"):
         engine.attach("abc")
+
+
+def test_an_answer_that_is_not_json_is_an_engine_error(fake_engine: Callable[..., FakeEngine]) -> None:
+    def garble(connection: socket.socket) -> None:
+        read_request(connection)
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{oops"
+        )
+        connection.close()
+
+    engine = Engine(fake_engine(garble).docker_host, timeout=5)
+    with pytest.raises(EngineError, match="not JSON"):
+        engine.inspect_container("abc")

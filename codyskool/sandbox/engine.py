@@ -113,9 +113,12 @@ class Engine:
         self._release(connection, response)
         if response.status >= 400:
             raise self._error(response.status, payload)
-        if payload and response.getheader("Content-Type", "").startswith("application/json"):
+        if not (payload and response.getheader("Content-Type", "").startswith("application/json")):
+            return None
+        try:
             return json.loads(payload)
-        return None
+        except ValueError:
+            raise EngineError(f"{method} {path}: the engine's answer is not JSON", response.status) from None
 
     def _connection(self, fresh: bool) -> tuple[bool, EngineConnection]:
         """(reused, connection): a kept-alive one unless `fresh` is asked for."""
