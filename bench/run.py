@@ -51,6 +51,7 @@ from bench.benchmarks import (
 )
 from bench.harness import CLEANUP, IMAGE, ROOT, BenchServer, last_line, raise_interrupted, uninterrupted
 from bench.report import evaluate_targets, report
+from codyskool.sandbox.docker_backend import image_has_this_runner
 from codyskool.sandbox.engine import Engine, EngineError, NotFound
 
 RESULTS = ROOT / "bench" / "results"
@@ -206,7 +207,8 @@ def preflight() -> None:
     engine = Engine(timeout=10)
     try:
         engine.ping()
-        engine.inspect_image(IMAGE)
+        if not image_has_this_runner(engine.inspect_image(IMAGE)):
+            sys.exit(f"bench: {IMAGE} was built from another sandbox/runner.py: run scripts/setup-docker.sh")
     except NotFound:
         sys.exit(f"bench: the sandbox image {IMAGE} is missing: run scripts/setup-docker.sh")
     except EngineError as error:

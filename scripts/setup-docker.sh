@@ -219,7 +219,11 @@ choose_base() {
 build_image() {
   [ -f "$ROOT/sandbox/Dockerfile" ] || fail "sandbox/Dockerfile is missing"
   [ -f "$ROOT/sandbox/runner.py" ] || fail "sandbox/runner.py is missing: the sandbox image needs it"
-  local args=(--network host --build-arg "BASE=$BASE" -t "$IMAGE")
+  # The runner's hash as a label: the server warns, and the benchmark refuses, when the image was
+  # built from another sandbox/runner.py than the one beside them.
+  local runner_sha
+  runner_sha="$(sha256sum "$ROOT/sandbox/runner.py" | cut -d' ' -f1)"
+  local args=(--network host --build-arg "BASE=$BASE" --label "org.codyskool.runner-sha256=$runner_sha" -t "$IMAGE")
   if [ -n "${CODYSKOOL_APT_OPTS:-}" ]; then
     args+=(--build-arg "APT_OPTS=$CODYSKOOL_APT_OPTS")
   fi

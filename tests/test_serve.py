@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 
-from conftest import ROOT, free_port
+from conftest import ROOT, LiveServer, free_port, require_docker
 
 
 def serve(**env: str) -> subprocess.CompletedProcess:
@@ -29,3 +30,25 @@ def test_a_bad_setting_stops_start_up_with_its_name() -> None:
     assert result.returncode != 0
     assert "CODYSKOOL_WALL_TIME_LIMIT_S" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_sandbox_image_built_from_another_runner_is_named_at_start_up() -> None:
+    """After a code update without an image rebuild the image's runner is not the server's."""
+    require_docker()
+    stale = f"codyskool-sandbox:stale-{uuid.uuid4().hex[:8]}"
+    base = os.environ.get("CODYSKOOL_SANDBOX_IMAGE", "codyskool-sandbox:latest")
+    dockerfile = f"FROM {base}\nLABEL org.codyskool.runner-sha256=0000\n"
+    subprocess.run(["docker", "build", "-q", "-t", stale, "-"], input=dockerfile, text=True,
+                   capture_output=True, check=True, timeout=120)
+    try:
+        for image, warned in ((stale, True), (base, False)):
+            live = LiveServer("docker", "eventlet", {"CODYSKOOL_SANDBOX_IMAGE": image,
+                                                     "CODYSKOOL_POOL_SIZES": "off"})
+            try:
+                output = live.output()
+            finally:
+                live.stop()
+            said = "built from another sandbox/runner.py" in output
+            assert said == warned, f"{image}: warned={said}\n{output}"
+    finally:
+        subprocess.run(["docker", "rmi", "-f", stale], capture_output=True, timeout=60)

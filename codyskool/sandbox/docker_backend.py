@@ -7,6 +7,7 @@ Docker's own stream multiplexing. However the run ends, the container is killed 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 import struct
@@ -15,7 +16,7 @@ import uuid
 from typing import Any
 
 from ..concurrency import Tasks
-from ..config import Limits
+from ..config import PROJECT_ROOT, Limits
 from .base import Backend, Execution, Job, SandboxError, SandboxExit
 from .channel import READY_FRAME
 from .engine import Engine, EngineError, NotFound
@@ -28,6 +29,8 @@ SANDBOX_USER = "10001:10001"
 WORKDIR = "/work"
 LABEL = "org.codyskool.sandbox"
 INSTANCE_LABEL = "org.codyskool.instance"
+RUNNER_HASH_LABEL = "org.codyskool.runner-sha256"  # set by scripts/setup-docker.sh
+RUNNER_SOURCE = PROJECT_ROOT / "sandbox" / "runner.py"
 DOCKER_STREAM_HEADER = struct.Struct(">BxxxI")
 STDOUT, STDERR = 1, 2
 READY_TIMEOUT_S = 30.0
@@ -195,6 +198,17 @@ def remove_container(engine: Engine, container_id: str) -> None:
             log.error("cannot remove container %s: %s", container_id[:12], error)
 
 
+def image_has_this_runner(image: dict[str, Any]) -> bool:
+    """Whether the image's runner is sandbox/runner.py as it is here; True when either side cannot
+    tell (an image built without the label, or a server installed without the sandbox folder)."""
+    built_from = ((image.get("Config") or {}).get("Labels") or {}).get(RUNNER_HASH_LABEL)
+    try:
+        here = hashlib.sha256(RUNNER_SOURCE.read_bytes()).hexdigest()
+    except OSError:
+        return True
+    return built_from is None or built_from == here
+
+
 def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None) -> dict[str, Any]:
     """The isolation of every sandbox container (bench/ measures Docker with the same)."""
     memory = limits.memory_mb << 20
@@ -264,7 +278,9 @@ class DockerBackend(Backend):
         self.host_config = sandbox_host_config(limits, cpus, self.runtime)
         try:
             self.engine = Engine()
-            self.engine.inspect_image(image)
+            if not image_has_this_runner(self.engine.inspect_image(image)):
+                log.warning("the sandbox image %s was built from another sandbox/runner.py than this "
+                            "server's: rebuild it with scripts/setup-docker.sh", image)
         except NotFound:
             message = f"the sandbox image {image!r} is missing: run scripts/setup-docker.sh"
             raise SandboxError(message) from None
