@@ -43,6 +43,8 @@ def test_an_engine_that_is_not_there_is_an_engine_error() -> None:
         engine.ping()
     assert raised.value.status == 0
     assert "/_ping" in str(raised.value)
+    with pytest.raises(EngineError, match="cannot attach"):
+        engine.attach("abc")
 
 
 def test_a_container_lives_and_goes_through_the_engine() -> None:

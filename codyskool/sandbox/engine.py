@@ -165,34 +165,36 @@ class Engine:
     def attach(self, container_id: str) -> tuple[socket.socket, bytes]:
         """The container's stdin, stdout and stderr as one socket (Docker's multiplexed stream),
         and the first bytes of that stream if they came with the response's header."""
-        sock = EngineConnection(self.address, self.timeout)
-        sock.connect()
-        raw = sock.sock
         request = (
             f"POST /v{API_VERSION}/containers/{container_id}/attach"
             "?stdin=1&stdout=1&stderr=1&stream=1 HTTP/1.1\r\n"
             "Host: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n"
         )
+        connection = EngineConnection(self.address, self.timeout)
         try:
+            connection.connect()
+            raw = connection.sock
             raw.sendall(request.encode())
             head = b""
             while HTTP_HEADER_END not in head and len(head) < MAX_HEADER_BYTES:
                 chunk = raw.recv(4096)
                 if not chunk:
-                    raise EngineError("the engine closed the attach connection")
+                    raise ConnectionResetError("the engine closed the connection")
                 head += chunk
+            head, _, rest = head.partition(HTTP_HEADER_END)
+            status_line, _, header_block = head.partition(b"\r\n")
+            status = status_line.split()[1:2]
+            if status in ([b"101"], [b"200"]):
+                return raw, rest
+            headers = http.client.parse_headers(io.BytesIO(header_block + HTTP_HEADER_END))
+            length = headers.get("Content-Length", "")
+            body = self._rest_of_body(raw, rest, int(length) if length.isdigit() else 0)
+            code = int(status[0]) if status and status[0].isdigit() else 0
         except OSError as error:
-            raw.close()
+            connection.close()
             raise EngineError(f"cannot attach: {error}") from None
-        head, _, rest = head.partition(HTTP_HEADER_END)
-        response = http.client.parse_headers(io.BytesIO(head.split(b"\r\n", 1)[-1] + HTTP_HEADER_END))
-        status_line = head.split(b"\r\n", 1)[0].split()
-        status = int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else 0
-        if status not in (101, 200):
-            rest = self._rest_of_body(raw, rest, int(response.get("Content-Length") or 0))
-            raw.close()
-            raise self._error(status, rest)
-        return raw, rest
+        connection.close()
+        raise self._error(code, body)
 
     @staticmethod
     def _rest_of_body(raw: socket.socket, body: bytes, length: int) -> bytes:
