@@ -27,7 +27,8 @@ import requests
 import socketio
 
 from codyskool.client import deliver_in_order
-from codyskool.sandbox.engine import Engine, EngineError, NotFound
+from codyskool.sandbox.docker_backend import remove_container
+from codyskool.sandbox.engine import Engine, EngineError
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1_000_000  # every MB here is 10^6 bytes, for throughput and for memory alike
@@ -154,16 +155,8 @@ class Cleanup:
         try:
             for query in filters:
                 for container in engine.containers(query):
-                    if container["Id"] in removed:
-                        continue
-                    try:
-                        engine.remove_container(container["Id"])
+                    if container["Id"] not in removed and remove_container(engine, container["Id"]):
                         removed.add(container["Id"])
-                    except NotFound:
-                        pass
-                    except EngineError as error:
-                        if "already in progress" not in str(error):
-                            print(f"bench: cannot remove {container['Id'][:12]}: {error}", file=sys.stderr)
         except EngineError as error:
             print(f"bench: cannot reach Docker to remove leftovers: {error}", file=sys.stderr)
         finally:

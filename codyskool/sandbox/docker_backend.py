@@ -188,14 +188,17 @@ class DockerExecution(Execution):
             pass
 
 
-def remove_container(engine: Engine, container_id: str) -> None:
+def remove_container(engine: Engine, container_id: str) -> bool:
+    """Remove a container if it is still there; whether this call removed it."""
     try:
         engine.remove_container(container_id)
+        return True
     except NotFound:
         pass
     except EngineError as error:
         if "already in progress" not in str(error):
             log.error("cannot remove container %s: %s", container_id[:12], error)
+    return False
 
 
 def image_has_this_runner(image: dict[str, Any]) -> bool:
