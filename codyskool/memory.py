@@ -8,7 +8,6 @@ Every few seconds glibc's malloc_trim returns the free pages.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 from collections.abc import Callable
 
@@ -22,7 +21,7 @@ TRIM_INTERVAL_S = 10.0
 def malloc_trim() -> Callable[[int], int] | None:
     """glibc's malloc_trim, or None with another C library."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
+        return ctypes.CDLL(None).malloc_trim  # the process's own symbols, libc's among them
     except (OSError, AttributeError, TypeError):
         return None
 
