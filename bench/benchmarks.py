@@ -122,7 +122,7 @@ def bench_docker_run(settings: Settings) -> dict[str, Any]:
 def churn_config() -> dict[str, Any]:
     """A sandbox container as the server creates one (its isolation, limits and client), running
     a hello world instead of the runner: what the machine's container churn costs on its own."""
-    host_config = sandbox_host_config(Limits(), runtime=RUNTIME or None)
+    host_config = sandbox_host_config(Limits.defaults(), runtime=RUNTIME or None)
     return sandbox_config(IMAGE, ["python3", "-c", HELLO], host_config, {BENCH_LABEL: CLEANUP.token})
 
 

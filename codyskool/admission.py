@@ -5,7 +5,7 @@
 * A per-client share of that limit, so that one person with many tabs (or a script) cannot take
   every slot: their extra runs wait in the same queue while other clients' runs go ahead.
 * Rate limits on runs started per minute, per client and per connection (session).
-* A cap on Socket.IO connections per client.
+(The cap on Socket.IO connections per client is the connections' owner's: codyskool/sessions.py.)
 
 A client is an IP address (an IPv6 /64, which one machine may freely hop around in). Behind a
 reverse proxy the address comes from X-Forwarded-For only when TRUST_PROXY says how many proxies
@@ -24,42 +24,37 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from .concurrency import Tasks
-from .protocol import ProtocolError
+from .config import ADMISSION, defaults, group_values
+from .errors import Busy
 
 POLL_S = 0.1  # how soon a queued run notices that it was stopped
 UNKNOWN_CLIENT = "unknown"
 
 
-class Refused(ProtocolError):
-    """A request turned away for the server's sake: too many runs, too fast, too many connections."""
-
-
 @dataclass(frozen=True)
 class AdmissionSettings:
-    max_running: int = 16
-    max_running_per_client: int = 4
-    max_queued: int = 100
-    runs_per_minute_per_client: int = 120
-    runs_per_minute_per_session: int = 60
-    max_connections_per_client: int = 50
-    shares_per_minute_per_client: int = 30
-    trusted_proxies: int = 0
+    """The server-wide bounds, each the option of the same name (config.py has the defaults)."""
+
+    max_concurrent_runs: int
+    max_concurrent_runs_per_ip: int
+    max_queued_runs: int
+    runs_per_minute_per_ip: int
+    runs_per_minute_per_session: int
+    max_connections_per_ip: int
+    shares_per_minute_per_ip: int
+    trust_proxy: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AdmissionSettings:
-        return cls(
-            max_running=config["MAX_CONCURRENT_RUNS"],
-            max_running_per_client=config["MAX_CONCURRENT_RUNS_PER_IP"],
-            max_queued=config["MAX_QUEUED_RUNS"],
-            runs_per_minute_per_client=config["RUNS_PER_MINUTE_PER_IP"],
-            runs_per_minute_per_session=config["RUNS_PER_MINUTE_PER_SESSION"],
-            max_connections_per_client=config["MAX_CONNECTIONS_PER_IP"],
-            shares_per_minute_per_client=config["SHARES_PER_MINUTE_PER_IP"],
-            trusted_proxies=config["TRUST_PROXY"],
-        )
+        return cls(**group_values(config, ADMISSION))
+
+    @classmethod
+    def defaults(cls, **overrides: Any) -> AdmissionSettings:
+        return cls(**{**group_values(defaults(), ADMISSION), **overrides})
 
 
 # --- who is asking ------------------------------------------------------------------------------
@@ -132,12 +127,19 @@ class RateLimiter:
 # --- tickets and the queue ----------------------------------------------------------------------
 
 
+class TicketState(StrEnum):
+    NEW = "new"
+    WAITING = "waiting"
+    RUNNING = "running"
+    DONE = "done"
+
+
 class Ticket:
     """One run's claim on a slot: new -> waiting -> running -> done (or new/waiting -> done)."""
 
     def __init__(self, client: str, wake: Any) -> None:
         self.client = client
-        self.state = "new"
+        self.state = TicketState.NEW
         self.wake = wake  # set whenever the queue moves, so a waiter looks again
 
 
@@ -150,61 +152,40 @@ class Admission:
         self.running = 0
         self.running_by_client: dict[str, int] = {}
         self.queue: list[Ticket] = []
-        self.connections: dict[str, str] = {}  # session id -> client
-        self.connections_by_client: dict[str, int] = {}
-        self.client_rate = RateLimiter(settings.runs_per_minute_per_client, clock=clock)
+        self.client_rate = RateLimiter(settings.runs_per_minute_per_ip, clock=clock)
         self.session_rate = RateLimiter(settings.runs_per_minute_per_session, clock=clock)
-        self.share_rate = RateLimiter(settings.shares_per_minute_per_client, clock=clock)
+        self.share_rate = RateLimiter(settings.shares_per_minute_per_ip, clock=clock)
 
-    # --- connections ------------------------------------------------------------------------
-
-    def connect(self, session: str, client: str) -> None:
-        """Count a new connection; raises Refused when its client has too many."""
+    def forget_session(self, session: str) -> None:
+        """A connection went away: its per-connection rate limit goes with it."""
         with self.lock:
-            if session in self.connections:
-                return
-            count = self.connections_by_client.get(client, 0)
-            if count >= self.settings.max_connections_per_client:
-                raise Refused(f"too many connections from your address (at most "
-                              f"{self.settings.max_connections_per_client}); close some tabs and try again")
-            self.connections[session] = client
-            self.connections_by_client[client] = count + 1
-
-    def disconnect(self, session: str) -> None:
-        with self.lock:
-            client = self.connections.pop(session, None)
             self.session_rate.forget(session)
-            if client is not None:
-                self._decrement(self.connections_by_client, client)
-
-    def client_of(self, session: str) -> str | None:
-        return self.connections.get(session)
 
     # --- shared programs --------------------------------------------------------------------
 
     def record_share(self, client: str) -> None:
-        """Count a stored snippet against its client; raises Refused over the rate limit."""
+        """Count a stored snippet against its client; raises Busy over the rate limit."""
         with self.lock:
             if not self.share_rate.allows(client):
-                raise Refused(f"too many shared programs from your address: at most "
-                              f"{self.settings.shares_per_minute_per_client} a minute. "
+                raise Busy(f"too many shared programs from your address: at most "
+                              f"{self.settings.shares_per_minute_per_ip} a minute. "
                               "Wait a moment and try again")
             self.share_rate.add(client)
 
     # --- runs -------------------------------------------------------------------------------
 
     def request(self, client: str, session: str | None = None) -> Ticket:
-        """A ticket for a new run, or Refused when the client goes too fast or the queue is full."""
+        """A ticket for a new run, or Busy when the client goes too fast or the queue is full."""
         settings = self.settings
         with self.lock:
             if not self.client_rate.allows(client):
-                raise Refused(f"too many runs from your address: at most "
-                              f"{settings.runs_per_minute_per_client} a minute. Wait a moment and try again")
+                raise Busy(f"too many runs from your address: at most "
+                              f"{settings.runs_per_minute_per_ip} a minute. Wait a moment and try again")
             if session is not None and not self.session_rate.allows(session):
-                raise Refused(f"too many runs: at most {settings.runs_per_minute_per_session} a minute. "
+                raise Busy(f"too many runs: at most {settings.runs_per_minute_per_session} a minute. "
                               "Wait a moment and try again")
-            if len(self.queue) >= settings.max_queued:
-                raise Refused("the server is busy: too many programs are waiting to run. Try again soon")
+            if len(self.queue) >= settings.max_queued_runs:
+                raise Busy("the server is busy: too many programs are waiting to run. Try again soon")
             self.client_rate.add(client)
             if session is not None:
                 self.session_rate.add(session)
@@ -218,17 +199,17 @@ class Admission:
         all when a slot was free at once). Call ``release`` afterwards in every case.
         """
         with self.lock:
-            if ticket.state != "new":
-                return ticket.state == "running"
-            ticket.state = "waiting"
+            if ticket.state != TicketState.NEW:
+                return ticket.state == TicketState.RUNNING
+            ticket.state = TicketState.WAITING
             self.queue.append(ticket)
             self._grant()
         reported = None
         while True:
             ticket.wake.clear()
             with self.lock:
-                if ticket.state != "waiting":
-                    return ticket.state == "running"
+                if ticket.state != TicketState.WAITING:
+                    return ticket.state == TicketState.RUNNING
                 position = self.queue.index(ticket) + 1
             if stopped():
                 self.release(ticket)
@@ -241,11 +222,11 @@ class Admission:
     def release(self, ticket: Ticket) -> None:
         """Give back whatever the ticket holds; safe to call any number of times."""
         with self.lock:
-            state, ticket.state = ticket.state, "done"
-            if state == "running":
+            state, ticket.state = ticket.state, TicketState.DONE
+            if state == TicketState.RUNNING:
                 self.running -= 1
                 self._decrement(self.running_by_client, ticket.client)
-            elif state == "waiting":
+            elif state == TicketState.WAITING:
                 self.queue.remove(ticket)
                 self._wake_waiting()  # everyone behind it moved up
             else:
@@ -257,12 +238,12 @@ class Admission:
         settings = self.settings
         moved = False
         for ticket in tuple(self.queue):
-            if self.running >= settings.max_running:
+            if self.running >= settings.max_concurrent_runs:
                 break
-            if self.running_by_client.get(ticket.client, 0) >= settings.max_running_per_client:
+            if self.running_by_client.get(ticket.client, 0) >= settings.max_concurrent_runs_per_ip:
                 continue
             self.queue.remove(ticket)
-            ticket.state = "running"
+            ticket.state = TicketState.RUNNING
             self.running += 1
             self.running_by_client[ticket.client] = self.running_by_client.get(ticket.client, 0) + 1
             moved = True
@@ -289,6 +270,5 @@ class Admission:
             return {
                 "running": self.running,
                 "queued": len(self.queue),
-                "connections": len(self.connections),
                 "running_by_client": dict(self.running_by_client),
             }

@@ -11,16 +11,14 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
+
 ENV_PREFIX = "CODYSKOOL_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-class ConfigError(ValueError):
-    """A setting from the environment that cannot be used."""
 
 
 def parse_bool(text: str) -> bool:
@@ -94,16 +92,26 @@ def parse_pool_sizes(text: str) -> dict[str, int]:
     return sizes
 
 
+LIMIT = "limit"  # a bound of one run: a field of Limits
+ADMISSION = "admission"  # a bound of the whole server: a field of AdmissionSettings
+
+
 @dataclass(frozen=True)
 class Option:
     name: str
     default: Any
     parse: Callable[[str], Any]
     help: str
+    group: str = ""
 
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.name
+
+    @property
+    def field(self) -> str:
+        """The option's name in the objects that carry its group (Limits, AdmissionSettings)."""
+        return self.name.lower()
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -124,29 +132,39 @@ OPTIONS: tuple[Option, ...] = (
     # Local backend
     Option("LOCAL_PYTHON", "", str, "interpreter for the local backend (default /usr/bin/python3)"),
     Option("LOCAL_BWRAP", "auto", one_of("auto", "on", "off"), "wrap local runs in bubblewrap"),
-    # Limits (see Limits below)
-    Option("CPU_TIME_LIMIT_S", 10.0, positive(float), "CPU seconds a program may use"),
-    Option("WALL_TIME_LIMIT_S", 30.0, positive(float), "wall-clock seconds, not counting prompt waits"),
-    Option("PROMPT_IDLE_LIMIT_S", 300.0, positive(float), "seconds a program may wait at a prompt"),
-    Option("MEMORY_LIMIT_MB", 256, positive(int), "memory of one sandbox, MiB"),
-    Option("PIDS_LIMIT", 64, positive(int), "processes and threads in one sandbox"),
-    Option("OPEN_FILES_LIMIT", 256, positive(int), "open files per process"),
-    Option("OUTPUT_LIMIT_BYTES", 1 << 20, positive(int), "output a run may write before it is stopped"),
-    Option("CODE_LIMIT_BYTES", 64 << 10, positive(int), "size of a program's text"),
-    Option("STDIN_LIMIT_BYTES", 1 << 20, positive(int), "standard input a run may be given in all"),
-    Option("WORKDIR_LIMIT_MB", 32, positive(int), "size of the sandbox's writable work dir"),
-    Option("COMPILE_TIME_LIMIT_S", 20.0, positive(float), "CPU seconds a compile step may use"),
-    Option("MAX_LINE_BYTES", 64 << 10, positive(int), "size of one stdin message (a line typed at a prompt)"),
+    # Limits of one run (see Limits below; languages.toml may lower some per language)
+    Option("CPU_TIME_LIMIT_S", 10.0, positive(float), "CPU seconds a program may use", LIMIT),
+    Option("WALL_TIME_LIMIT_S", 30.0, positive(float), "wall-clock seconds, not counting prompt waits",
+           LIMIT),
+    Option("PROMPT_IDLE_LIMIT_S", 300.0, positive(float), "seconds a program may wait at a prompt", LIMIT),
+    Option("MEMORY_LIMIT_MB", 256, positive(int), "memory of one sandbox, MiB", LIMIT),
+    Option("PIDS_LIMIT", 64, positive(int), "processes and threads in one sandbox", LIMIT),
+    Option("OPEN_FILES_LIMIT", 256, positive(int), "open files per process", LIMIT),
+    Option("OUTPUT_LIMIT_BYTES", 1 << 20, positive(int), "output a run may write before it is stopped",
+           LIMIT),
+    Option("CODE_LIMIT_BYTES", 64 << 10, positive(int), "size of a program's text", LIMIT),
+    Option("STDIN_LIMIT_BYTES", 1 << 20, positive(int), "standard input a run may be given in all", LIMIT),
+    Option("WORKDIR_LIMIT_MB", 32, positive(int), "size of the sandbox's writable work dir", LIMIT),
+    Option("COMPILE_TIME_LIMIT_S", 20.0, positive(float), "CPU seconds a compile step may use", LIMIT),
+    Option("MAX_LINE_BYTES", 64 << 10, positive(int), "size of one stdin message (a line typed at a prompt)",
+           LIMIT),
     # Admission control (codyskool/admission.py, docs/security.md)
-    Option("MAX_CONCURRENT_RUNS", 16, positive(int), "programs running at once; more wait in a queue"),
-    Option("MAX_CONCURRENT_RUNS_PER_IP", 4, positive(int), "programs one client address may run at once"),
-    Option("MAX_QUEUED_RUNS", 100, positive(int), "programs that may wait for a slot; more are refused"),
-    Option("RUNS_PER_MINUTE_PER_IP", 120, positive(int), "runs one client address may start per minute"),
-    Option("RUNS_PER_MINUTE_PER_SESSION", 60, positive(int), "runs one connection may start per minute"),
-    Option("MAX_CONNECTIONS_PER_IP", 50, positive(int), "Socket.IO connections from one client address"),
+    Option("MAX_CONCURRENT_RUNS", 16, positive(int), "programs running at once; more wait in a queue",
+           ADMISSION),
+    Option("MAX_CONCURRENT_RUNS_PER_IP", 4, positive(int), "programs one client address may run at once",
+           ADMISSION),
+    Option("MAX_QUEUED_RUNS", 100, positive(int), "programs that may wait for a slot; more are refused",
+           ADMISSION),
+    Option("RUNS_PER_MINUTE_PER_IP", 120, positive(int), "runs one client address may start per minute",
+           ADMISSION),
+    Option("RUNS_PER_MINUTE_PER_SESSION", 60, positive(int), "runs one connection may start per minute",
+           ADMISSION),
+    Option("MAX_CONNECTIONS_PER_IP", 50, positive(int), "Socket.IO connections from one client address",
+           ADMISSION),
     Option("SHARES_PER_MINUTE_PER_IP", 30, positive(int), "programs one client address may share "
-           "(store through POST /api/snippets) per minute"),
-    Option("TRUST_PROXY", 0, non_negative(int), "reverse proxies in front whose X-Forwarded-For is trusted"),
+           "(store through POST /api/snippets) per minute", ADMISSION),
+    Option("TRUST_PROXY", 0, non_negative(int), "reverse proxies in front whose X-Forwarded-For is trusted",
+           ADMISSION),
     # Shared programs and embedding (docs/embed.md)
     Option("DATA_DIR", str(PROJECT_ROOT / "data"), str, "where the default SQLite database lives"),
     Option("DATABASE_URL", "", str, "SQLAlchemy URL of the snippet database (also read from DATABASE_URL; "
@@ -155,9 +173,6 @@ OPTIONS: tuple[Option, ...] = (
     Option("IDE_FRAME_ANCESTORS", ("'self'",), source_list, "pages that may frame every other page"),
     Option("EMBED_ALLOWED_ORIGINS", ("*",), source_list, "origins whose pages may drive embeds"),
 )
-
-OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}
-
 
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Defaults overridden by the environment; raises ConfigError on a bad value."""
@@ -177,39 +192,48 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     return config
 
 
+def defaults() -> dict[str, Any]:
+    """Every setting at its default, as load_config gives them with an empty environment."""
+    return load_config({})
+
+
+def group_values(config: Mapping[str, Any], group: str) -> dict[str, Any]:
+    """The settings of one group, under their field names (CPU_TIME_LIMIT_S -> cpu_time_limit_s)."""
+    return {option.field: config[option.name] for option in OPTIONS if option.group == group}
+
+
 @dataclass(frozen=True)
 class Limits:
-    """The bounds of one run. A request may never raise them."""
+    """The bounds of one run. A request may never raise them; a language may only lower some.
 
-    cpu_time_s: float = 10.0
-    wall_time_s: float = 30.0
-    prompt_idle_s: float = 300.0
-    memory_mb: int = 256
-    pids: int = 64
-    open_files: int = 256
-    output_bytes: int = 1 << 20
-    code_bytes: int = 64 << 10
-    stdin_bytes: int = 1 << 20
-    workdir_mb: int = 32
-    compile_time_s: float = 20.0
+    Each field is the option of the same name (``cpu_time_limit_s`` is CODYSKOOL_CPU_TIME_LIMIT_S),
+    and the runner in the sandbox gets the limits it applies under the same names.
+    """
+
+    cpu_time_limit_s: float
+    wall_time_limit_s: float
+    prompt_idle_limit_s: float
+    memory_limit_mb: int
+    pids_limit: int
+    open_files_limit: int
+    output_limit_bytes: int
+    code_limit_bytes: int
+    stdin_limit_bytes: int
+    workdir_limit_mb: int
+    compile_time_limit_s: float
+    max_line_bytes: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Limits:
-        names = {
-            "cpu_time_s": "CPU_TIME_LIMIT_S",
-            "wall_time_s": "WALL_TIME_LIMIT_S",
-            "prompt_idle_s": "PROMPT_IDLE_LIMIT_S",
-            "memory_mb": "MEMORY_LIMIT_MB",
-            "pids": "PIDS_LIMIT",
-            "open_files": "OPEN_FILES_LIMIT",
-            "output_bytes": "OUTPUT_LIMIT_BYTES",
-            "code_bytes": "CODE_LIMIT_BYTES",
-            "stdin_bytes": "STDIN_LIMIT_BYTES",
-            "workdir_mb": "WORKDIR_LIMIT_MB",
-            "compile_time_s": "COMPILE_TIME_LIMIT_S",
-        }
-        assert set(names) == {field.name for field in fields(cls)}
-        return cls(**{field: config[key] for field, key in names.items()})
+        return cls(**group_values(config, LIMIT))
+
+    @classmethod
+    def defaults(cls) -> Limits:
+        return cls.from_config(defaults())
+
+    def lowered(self, overrides: Mapping[str, float]) -> Limits:
+        """These limits with some lowered (a language's overrides); a higher value changes nothing."""
+        return replace(self, **{name: min(getattr(self, name), value) for name, value in overrides.items()})
 
     def public(self) -> dict[str, Any]:
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {item.name: getattr(self, item.name) for item in fields(self)}

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from . import snippets
+from .programs import read_program
 from .service import get_service
 from .share import load_or_404
 
@@ -81,9 +81,6 @@ def embed_code() -> str:
     if code is None:
         # The program may be in the fragment (#code=...), which only the page's script sees.
         code = service.languages[language].hello
-    try:
-        snippets.validate({"language": language, "code": code or " ", "stdin": stdin},
-                          service.languages, service.limits)  # fmt: skip
-    except snippets.SnippetError as error:
-        abort(error.status, str(error))
+    read_program({"language": language, "code": code, "stdin": stdin}, service.languages, service.limits,
+                 request="embed")
     return render_embed({"id": None, "language": language, "code": code, "stdin": stdin}, None)

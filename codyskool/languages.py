@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
+
 REGISTRY_FILE = Path(__file__).with_name("languages.toml")
 RUNNER_DIR_MARK = "{runner_dir}/"  # expanded by the runner to the folder it lives in
+# The limits a language may lower for its runs (the others bound the whole sandbox or the request).
+PER_LANGUAGE_LIMITS = frozenset({
+    "cpu_time_limit_s", "wall_time_limit_s", "prompt_idle_limit_s", "compile_time_limit_s",
+    "output_limit_bytes", "open_files_limit", "workdir_limit_mb",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -22,10 +30,10 @@ class Language:
     input: str
     run: tuple[str, ...] | None = None  # None: the runner runs it in-process (Python)
     compile: tuple[str, ...] | None = None
-    runner: str = "exec"
     diagnostics: str = ""
     address_space: bool = True
     env: dict[str, str] = field(default_factory=dict)
+    limits: Mapping[str, float] = field(default_factory=dict)  # lower than the server's, or ignored
 
     @property
     def compiled(self) -> bool:
@@ -63,5 +71,20 @@ def load_languages(path: Path = REGISTRY_FILE) -> dict[str, Language]:
         for key in ("run", "compile"):
             if key in entry:
                 entry[key] = tuple(entry[key])
-        languages[language_id] = Language(id=language_id, **entry)
+        entry["limits"] = read_limits(language_id, entry.get("limits", {}))
+        try:
+            languages[language_id] = Language(id=language_id, **entry)
+        except TypeError as error:
+            raise ConfigError(f"{path.name}: [{language_id}]: {error}") from None
     return languages
+
+
+def read_limits(language_id: str, limits: Mapping[str, Any]) -> dict[str, float]:
+    """A language's [x.limits] table: names of Limits fields it may lower, with positive numbers."""
+    for name, value in limits.items():
+        if name not in PER_LANGUAGE_LIMITS:
+            raise ConfigError(f"languages.toml: [{language_id}.limits]: {name!r} cannot be set per "
+                              f"language (these can: {', '.join(sorted(PER_LANGUAGE_LIMITS))})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"languages.toml: [{language_id}.limits]: {name} must be a positive number")
+    return dict(limits)

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request, url_for
 
 from . import snippets
-from .admission import Refused
 from .db import get_engine
 from .pages import render_ide
 from .service import get_service
@@ -36,17 +35,11 @@ def create_snippet() -> Any:
     service = get_service()
     limits = service.limits
     request.max_content_length = (
-        JSON_ESCAPE_FACTOR * (limits.code_bytes + limits.stdin_bytes) + JSON_OVERHEAD_BYTES
+        JSON_ESCAPE_FACTOR * (limits.code_limit_bytes + limits.stdin_limit_bytes) + JSON_OVERHEAD_BYTES
     )
-    try:
-        language, code, stdin = snippets.validate(request.get_json(silent=True), service.languages, limits)
-    except snippets.SnippetError as error:
-        return jsonify(error=str(error)), error.status
-    try:
-        service.admission.record_share(service.client())  # only valid requests count
-    except Refused as error:
-        return jsonify(error=str(error)), 429
-    snippet = snippets.create(get_engine(), language, code, stdin)
+    program = snippets.validate(request.get_json(silent=True), service.languages, limits)
+    service.admission.record_share(service.client())  # only valid requests count
+    snippet = snippets.create(get_engine(), program.language.id, program.code, program.stdin)
     url = snippet_url(snippet.id)
     return jsonify(id=snippet.id, url=url), 201, {"Location": url}
 

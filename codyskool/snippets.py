@@ -16,6 +16,9 @@ from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, Text, 
 from sqlalchemy.exc import IntegrityError
 
 from .config import Limits
+from .errors import BadRequest
+from .languages import Language
+from .programs import Program, read_program
 
 # 9 random bytes = 72 bits, written as 12 URL-safe base64 characters ([A-Za-z0-9_-]).
 ID_BYTES = 9
@@ -35,14 +38,6 @@ snippets = Table(
     Column("stdin", Text(), nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
-
-
-class SnippetError(ValueError):
-    """A snippet that cannot be stored; `status` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -71,37 +66,14 @@ def valid_id(snippet_id: str) -> bool:
     return ID_PATTERN.fullmatch(snippet_id) is not None
 
 
-def _size(text: str, what: str) -> int:
-    try:
-        return len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise SnippetError(f"{what} is not valid UTF-8 text") from None
-
-
-def validate(payload: Any, languages: Mapping[str, Any], limits: Limits) -> tuple[str, str, str]:
-    """(language, code, stdin) of a request to share a program; raises SnippetError."""
-    if not isinstance(payload, Mapping):
-        raise SnippetError("expected a JSON object with 'language' and 'code'")
-    language = payload.get("language")
-    if not isinstance(language, str) or not language:
-        raise SnippetError("'language' must be a language id from /api/languages")
-    if language not in languages:
-        raise SnippetError(f"unknown language {language[:40]!r}")
-    code = payload.get("code")
-    if not isinstance(code, str):
-        raise SnippetError("'code' must be a string")
-    if not code.strip():
-        raise SnippetError("'code' is empty")
-    stdin = payload.get("stdin") or ""
-    if not isinstance(stdin, str):
-        raise SnippetError("'stdin' must be a string")
-    if _size(code, "the program") > limits.code_bytes:
-        raise SnippetError(f"the program is larger than the limit of {limits.code_bytes // 1024} KiB", 413)
-    if _size(stdin, "stdin") > limits.stdin_bytes:
-        raise SnippetError(f"stdin is larger than the limit of {limits.stdin_bytes // 1024} KiB", 413)
-    if "\0" in code or "\0" in stdin:
-        raise SnippetError("the program and stdin cannot contain NUL characters")
-    return language, code, stdin
+def validate(payload: Any, languages: Mapping[str, Language], limits: Limits) -> Program:
+    """The program a request to share names; raises BadRequest (TooLarge over a size limit)."""
+    program = read_program(payload, languages, limits, request="share")
+    if not program.code.strip():
+        raise BadRequest("the program is empty: there is nothing to share")
+    if "\0" in program.code or "\0" in program.stdin:  # PostgreSQL's text cannot hold them
+        raise BadRequest("the program and stdin cannot contain NUL characters")
+    return program
 
 
 def create(engine: Engine, language: str, code: str, stdin: str = "") -> Snippet:

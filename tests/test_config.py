@@ -10,9 +10,11 @@ from codyskool.config import OPTIONS, ConfigError, Limits, load_config, parse_po
 
 def test_defaults_are_the_documented_limits() -> None:
     limits = Limits.from_config(load_config({}))
-    assert (limits.cpu_time_s, limits.wall_time_s, limits.prompt_idle_s) == (10.0, 30.0, 300.0)
-    assert (limits.memory_mb, limits.pids) == (256, 64)
-    assert (limits.output_bytes, limits.code_bytes, limits.stdin_bytes) == (1 << 20, 64 << 10, 1 << 20)
+    times = (limits.cpu_time_limit_s, limits.wall_time_limit_s, limits.prompt_idle_limit_s)
+    assert times == (10.0, 30.0, 300.0)
+    assert (limits.memory_limit_mb, limits.pids_limit) == (256, 64)
+    assert (limits.output_limit_bytes, limits.code_limit_bytes, limits.stdin_limit_bytes) == (
+        1 << 20, 64 << 10, 1 << 20)
 
 
 def test_environment_overrides_a_default() -> None:

@@ -50,7 +50,7 @@ def test_an_engine_that_is_not_there_is_an_engine_error() -> None:
 def test_a_container_lives_and_goes_through_the_engine() -> None:
     require_docker()
     engine = Engine()
-    host_config = sandbox_host_config(Limits())
+    host_config = sandbox_host_config(Limits.defaults())
     config = sandbox_config(IMAGE, ["sh", "-c", "read line; echo got $line"], host_config, {LABEL: "1"})
     container_id = engine.create_container(config)
     try:
@@ -80,7 +80,8 @@ def test_the_engine_s_refusals_keep_its_message() -> None:
     engine = Engine()
     with pytest.raises(NotFound, match="no-such-image"):
         engine.inspect_image("codyskool-no-such-image:latest")
-    bad = sandbox_config(IMAGE, ["true"], {**sandbox_host_config(Limits()), "Runtime": "no-such-runtime"}, {})
+    host_config = {**sandbox_host_config(Limits.defaults()), "Runtime": "no-such-runtime"}
+    bad = sandbox_config(IMAGE, ["true"], host_config, {})
     with pytest.raises(EngineError, match="no-such-runtime") as raised:
         engine.create_container(bad)
     assert raised.value.status >= 400
