@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config import Limits
-from .base import Backend, Execution, Job, SandboxError, SandboxExit
+from .base import Backend, Execution, Job, SandboxExit, SandboxFailed
 
-__all__ = ["Backend", "Execution", "Job", "SandboxError", "SandboxExit", "create_backend"]
+__all__ = ["Backend", "Execution", "Job", "SandboxExit", "SandboxFailed", "create_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def create_backend(config: Mapping[str, Any], limits: Limits) -> Backend:
                     runtime=config["DOCKER_RUNTIME"],
                     pool_sizes=config["POOL_SIZES"],
                 )
-            except SandboxError as error:
+            except SandboxFailed as error:
                 if choice == "docker":
                     raise
                 log.warning("%s", error)

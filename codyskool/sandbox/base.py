@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from .channel import encode_job
+from ..errors import SandboxFailed
+from .channel import EventDecoder, encode_job
+from .events import ExitReport, SandboxEvent
 
 if TYPE_CHECKING:
     from ..concurrency import Tasks
     from ..languages import Language
 
-
-class SandboxError(RuntimeError):
-    """The sandbox could not do its part (could not start, crashed). Details are for the log."""
-
+__all__ = ["Backend", "Execution", "FramedExecution", "Job", "SandboxExit", "SandboxFailed"]
 
 BACKEND_ONLY = ("language", "bounded_address_space")  # fields of a Job the runner is not sent
 
@@ -56,12 +56,13 @@ class Execution(ABC):
     """One started sandbox running one job. Used once, then destroyed."""
 
     @abstractmethod
-    def read(self) -> bytes:
-        """The next bytes of the runner's framed output; b"" once the sandbox has ended."""
+    def events(self) -> Iterator[SandboxEvent]:
+        """What the sandbox reports, as it happens; ends after the ExitReport, or early when the
+        sandbox ended without one. Raises SandboxFailed when its reports cannot be read."""
 
     @abstractmethod
     def write(self, data: bytes) -> None:
-        """Append to the program's standard input. Raises SandboxError when that is closed."""
+        """Append to the program's standard input. Raises SandboxFailed when that is closed."""
 
     @abstractmethod
     def close_stdin(self) -> None: ...
@@ -77,12 +78,28 @@ class Execution(ABC):
         Safe to call twice (the second call returns the first one's result)."""
 
 
+class FramedExecution(Execution):
+    """An execution whose runner reports in frames (sandbox/runner/wire.py): Docker and local."""
+
+    @abstractmethod
+    def read(self) -> bytes:
+        """The next bytes of the runner's framed output; b"" once the sandbox has ended."""
+
+    def events(self) -> Iterator[SandboxEvent]:
+        decoder = EventDecoder()
+        while data := self.read():
+            for event in decoder.feed(data):
+                yield event
+                if isinstance(event, ExitReport):
+                    return
+
+
 class Backend(ABC):
     name: str = ""
 
     @abstractmethod
     def start(self, job: Job) -> Execution:
-        """Start a fresh sandbox for the job. Raises SandboxError."""
+        """Start a fresh sandbox for the job. Raises SandboxFailed."""
 
     def supports(self, language: Language) -> bool:
         """Whether what a language needs exists where this backend runs code."""

@@ -1,37 +1,53 @@
-"""The server's side of the runner's channel: jobs in, frames out (see sandbox/runner.py)."""
+"""The server's side of the runner's channel: jobs in, typed events out.
+
+The frame format (header, kinds, job header) is defined once, in sandbox/runner/wire.py, which
+runs inside the sandbox too; this module loads that same file and decodes each kind of frame into
+one of the events in ``events.py``.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import marshal
-import struct
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
-FRAME_HEADER = struct.Struct(">cI")  # the same layout as FRAME_HEADER in sandbox/runner.py
-JOB_HEADER = struct.Struct(">I")
-KINDS = {b"r": "ready", b"o": "stdout", b"e": "stderr", b"p": "prompt", b"s": "status", b"x": "exit"}
-MAX_FRAME = 1 << 24
+from ..config import PROJECT_ROOT
+from ..errors import SandboxFailed
+from ..protocol import Phase, Stream
+from .events import ExitReport, Output, PhaseChanged, Prompt, SandboxEvent
+
+WIRE_FILE = PROJECT_ROOT / "sandbox" / "runner" / "wire.py"
+
+
+def load_wire() -> ModuleType:
+    """The runner's own wire module (stdlib only, no side effects), loaded once by path."""
+    name = "_codyskool_runner_wire"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, WIRE_FILE)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {WIRE_FILE}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+wire = load_wire()
+FRAME_HEADER = wire.FRAME_HEADER
+JOB_HEADER = wire.JOB_HEADER
+KINDS: dict[bytes, str] = wire.FRAME_KINDS
+MAX_FRAME: int = wire.MAX_FRAME
 READY_FRAME = FRAME_HEADER.pack(b"r", 0)  # the runner's first words: it waits for its job
 
 
-class ChannelError(ValueError):
+class ChannelError(SandboxFailed):
     """The runner sent something that is not a frame (it crashed or was tampered with)."""
 
-
-@dataclass(frozen=True)
-class Frame:
-    kind: str
-    data: bytes
-
-    def json(self) -> dict[str, Any]:
-        try:
-            value = json.loads(self.data)
-        except ValueError:
-            raise ChannelError(f"bad {self.kind} frame") from None
-        if not isinstance(value, dict):
-            raise ChannelError(f"bad {self.kind} frame")
-        return value
+    user_message = "The sandbox stopped unexpectedly."
 
 
 def encode_job(job: dict[str, Any]) -> bytes:
@@ -41,12 +57,12 @@ def encode_job(job: dict[str, Any]) -> bytes:
 
 
 class FrameDecoder:
-    """Turns a byte stream into frames, however the stream was cut."""
+    """Turns a byte stream into (kind, payload) frames, however the stream was cut."""
 
     def __init__(self) -> None:
         self.buffer = bytearray()
 
-    def feed(self, data: bytes) -> list[Frame]:
+    def feed(self, data: bytes) -> list[tuple[str, bytes]]:
         self.buffer += data
         frames = []
         while len(self.buffer) >= FRAME_HEADER.size:
@@ -56,6 +72,65 @@ class FrameDecoder:
             end = FRAME_HEADER.size + length
             if len(self.buffer) < end:
                 break
-            frames.append(Frame(KINDS[kind], bytes(self.buffer[FRAME_HEADER.size : end])))
+            frames.append((KINDS[kind], bytes(self.buffer[FRAME_HEADER.size : end])))
             del self.buffer[:end]
         return frames
+
+
+def json_object(kind: str, payload: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        raise ChannelError(f"bad {kind} frame") from None
+    if not isinstance(value, dict):
+        raise ChannelError(f"bad {kind} frame")
+    return value
+
+
+def optional(value: Any, kind: type | tuple[type, ...]) -> Any:
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+
+def decode_status(payload: bytes) -> SandboxEvent | None:
+    phase = json_object("status", payload).get("phase")
+    if phase in (Phase.COMPILING, Phase.RUNNING):
+        return PhaseChanged(Phase(phase))
+    return None
+
+
+def decode_exit(payload: bytes) -> ExitReport:
+    report = json_object("exit", payload)
+    return ExitReport(
+        phase="compile" if report.get("phase") == "compile" else "run",
+        code=optional(report.get("code"), int),
+        signal=optional(report.get("signal"), str),
+        cpu_ms=optional(report.get("cpu_ms"), int),
+        time_ms=optional(report.get("time_ms"), (int, float)),
+        memory_kb=optional(report.get("memory_kb"), int),
+        memory_exceeded=report.get("memory") is True,
+    )
+
+
+DECODERS: dict[str, Callable[[bytes], SandboxEvent | None]] = {
+    "ready": lambda _: None,  # the backend reads it before the job; any later one means nothing
+    "stdout": lambda payload: Output(Stream.STDOUT, payload),
+    "stderr": lambda payload: Output(Stream.STDERR, payload),
+    "prompt": lambda payload: Prompt(str(json_object("prompt", payload).get("text", ""))),
+    "status": decode_status,
+    "exit": decode_exit,
+}
+
+
+class EventDecoder:
+    """The runner's byte stream in, typed events out."""
+
+    def __init__(self) -> None:
+        self.frames = FrameDecoder()
+
+    def feed(self, data: bytes) -> list[SandboxEvent]:
+        events = []
+        for kind, payload in self.frames.feed(data):
+            event = DECODERS[kind](payload)
+            if event is not None:
+                events.append(event)
+        return events

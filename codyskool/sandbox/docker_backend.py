@@ -17,7 +17,7 @@ from typing import Any
 
 from ..concurrency import Tasks
 from ..config import PROJECT_ROOT, Limits
-from .base import Backend, Execution, Job, SandboxError, SandboxExit
+from .base import Backend, Execution, FramedExecution, Job, SandboxExit, SandboxFailed
 from .channel import READY_FRAME
 from .engine import Engine, EngineError, NotFound
 from .pool import WarmPool
@@ -52,7 +52,7 @@ def docker_reachable() -> bool:
         return False
 
 
-class DockerExecution(Execution):
+class DockerExecution(FramedExecution):
     def __init__(self, engine: Engine, container_id: str, sock: socket.socket, head: bytes) -> None:
         self.engine = engine
         self.container_id = container_id
@@ -99,11 +99,11 @@ class DockerExecution(Execution):
             while 0 < len(data) < READY_FRAME_SIZE:
                 data += self.read()
         except OSError as error:
-            raise SandboxError(f"the runner did not start: {error}") from None
+            raise SandboxFailed(f"the runner did not start: {error}") from None
         finally:
             self.sock.settimeout(None)
         if not data.startswith(READY_FRAME):
-            raise SandboxError("the runner did not start")
+            raise SandboxFailed("the runner did not start")
         self.unread = data[READY_FRAME_SIZE:]
 
     def idle(self) -> bool:
@@ -120,11 +120,11 @@ class DockerExecution(Execution):
 
     def write(self, data: bytes) -> None:
         if self.stdin_closed:
-            raise SandboxError("stdin is closed")
+            raise SandboxFailed("stdin is closed")
         try:
             self.sock.sendall(data)
         except OSError as error:
-            raise SandboxError(f"cannot write to the container: {error}") from None
+            raise SandboxFailed(f"cannot write to the container: {error}") from None
         self.job_sent = True
 
     def close_stdin(self) -> None:
@@ -214,7 +214,7 @@ def image_has_this_runner(image: dict[str, Any]) -> bool:
 
 def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None) -> dict[str, Any]:
     """The isolation of every sandbox container (bench/ measures Docker with the same)."""
-    memory = limits.memory_mb << 20
+    memory = limits.memory_limit_mb << 20
     config: dict[str, Any] = {
         "NetworkMode": "none",
         "ReadonlyRootfs": True,
@@ -222,17 +222,17 @@ def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None =
         "SecurityOpt": ["no-new-privileges"],
         "Memory": memory,
         "MemorySwap": memory,  # the same: no swap
-        "PidsLimit": limits.pids,
+        "PidsLimit": limits.pids_limit,
         "NanoCpus": int(cpus * 1e9),
         "Ulimits": [
-            {"Name": "nofile", "Soft": limits.open_files, "Hard": limits.open_files},
+            {"Name": "nofile", "Soft": limits.open_files_limit, "Hard": limits.open_files_limit},
             {"Name": "core", "Soft": 0, "Hard": 0},
         ],
         "Tmpfs": {
             # nr_inodes: millions of tiny files must fail with ENOSPC, not eat the memory limit
-            WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},"
+            WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_limit_mb}m,nr_inodes={INODES},"
             "uid=10001,gid=10001,mode=700",
-            "/tmp": f"rw,nosuid,nodev,size={limits.workdir_mb}m,nr_inodes={INODES},mode=1777",
+            "/tmp": f"rw,nosuid,nodev,size={limits.workdir_limit_mb}m,nr_inodes={INODES},mode=1777",
         },
         "IpcMode": "private",
         # The runner's frames reach the server through the attach stream; a log driver would
@@ -286,28 +286,28 @@ class DockerBackend(Backend):
                             "server's: rebuild it with scripts/setup-docker.sh", image)
         except NotFound:
             message = f"the sandbox image {image!r} is missing: run scripts/setup-docker.sh"
-            raise SandboxError(message) from None
+            raise SandboxFailed(message) from None
         except EngineError as error:
-            raise SandboxError(f"Docker is not reachable: {error}") from None
+            raise SandboxFailed(f"Docker is not reachable: {error}") from None
 
     def create(self, run_label: str) -> DockerExecution:
         """Create a container, attach to it and start it; it then waits for its job."""
         if self.closing:
-            raise SandboxError("the server is shutting down")
+            raise SandboxFailed("the server is shutting down")
         labels = {LABEL: "1", INSTANCE_LABEL: self.instance, "org.codyskool.run": run_label}
         config = sandbox_config(self.image, RUNNER_COMMAND, self.host_config, labels,
                                 env={"LANG": "C.UTF-8", "HOME": WORKDIR})
         try:
             container_id = self.engine.create_container(config, f"codyskool-{self.instance}-{run_label}")
         except EngineError as error:
-            raise SandboxError(f"cannot create a container: {error}") from None
+            raise SandboxFailed(f"cannot create a container: {error}") from None
         try:
             sock, head = self.engine.attach(container_id)
             sock.settimeout(None)  # a program may wait at a prompt for minutes
             self.engine.start(container_id)
         except EngineError as error:
             remove_container(self.engine, container_id)
-            raise SandboxError(f"cannot start a container: {error}") from None
+            raise SandboxFailed(f"cannot start a container: {error}") from None
         return DockerExecution(self.engine, container_id, sock, head)
 
     def start_background(self, tasks: Tasks) -> None:
@@ -320,7 +320,7 @@ class DockerBackend(Backend):
         execution = self.create(f"warm-{language}-{uuid.uuid4().hex[:8]}")
         try:
             execution.wait_ready(READY_TIMEOUT_S)
-        except SandboxError:
+        except SandboxFailed:
             self._discard_warm(execution)
             raise
         return execution
@@ -335,16 +335,16 @@ class DockerBackend(Backend):
         if warm is not None:
             try:
                 if not warm.idle():
-                    raise SandboxError("it stopped while it waited")
+                    raise SandboxFailed("it stopped while it waited")
                 warm.write(payload)
                 return warm
-            except SandboxError as error:  # never mind: start a fresh one
+            except SandboxFailed as error:  # never mind: start a fresh one
                 log.warning("warm container %s was unusable: %s", warm.container_id[:12], error)
                 warm.finish(report=False)
         execution = self.create(uuid.uuid4().hex[:12])
         try:
             execution.write(payload)
-        except SandboxError:
+        except SandboxFailed:
             execution.kill()
             execution.finish()
             raise

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..config import PROJECT_ROOT, Limits
 from ..languages import Language
-from .base import Backend, Execution, Job, SandboxError, SandboxExit
+from .base import Backend, Execution, FramedExecution, Job, SandboxExit, SandboxFailed
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def bwrap_works(bwrap: str) -> bool:
     return probe.returncode == 0
 
 
-class LocalExecution(Execution):
+class LocalExecution(FramedExecution):
     def __init__(self, process: subprocess.Popen, stdin_fd: int, stdout_fd: int,
                  workdir: tempfile.TemporaryDirectory, stderr_file: Any) -> None:
         self.process = process
@@ -94,7 +94,7 @@ class LocalExecution(Execution):
 
     def write(self, data: bytes) -> None:
         if self.stdin_closed:
-            raise SandboxError("stdin is closed")
+            raise SandboxFailed("stdin is closed")
         view = memoryview(data)
         try:
             while view:
@@ -103,7 +103,7 @@ class LocalExecution(Execution):
                 except BlockingIOError:
                     select.select([], [self.stdin_fd], [])
         except OSError as error:
-            raise SandboxError(f"cannot write to the runner: {error}") from None
+            raise SandboxFailed(f"cannot write to the runner: {error}") from None
 
     def close_stdin(self) -> None:
         if not self.stdin_closed:
@@ -155,7 +155,7 @@ class LocalBackend(Backend):
         elif bwrap_works(bwrap):
             self.bwrap = bwrap
         elif use_bwrap == "on":
-            raise SandboxError("bubblewrap was asked for (CODYSKOOL_LOCAL_BWRAP=on) but does not work here")
+            raise SandboxFailed("bubblewrap was asked for (CODYSKOOL_LOCAL_BWRAP=on) but does not work here")
         else:
             self.bwrap = None
         if not self.bwrap:
@@ -198,8 +198,8 @@ class LocalBackend(Backend):
         env = {**SCRUBBED_ENV, "HOME": job.workdir}
         job.env = {**SCRUBBED_ENV, **job.env}
         # No memory cgroup here: the address space bounds memory, where the runtime allows it.
-        bound = {"address_space_mb": self.limits.memory_mb} if job.bounded_address_space else {}
-        job.limits = {**job.limits, **bound, "processes": self.limits.pids}
+        bound = {"memory_limit_mb": self.limits.memory_limit_mb} if job.bounded_address_space else {}
+        job.limits = {**job.limits, **bound, "pids_limit": self.limits.pids_limit}
         job.compile_limits = {**job.compile_limits, **bound}
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
@@ -219,14 +219,14 @@ class LocalBackend(Backend):
                 os.close(fd)
             workdir.cleanup()
             stderr_file.close()
-            raise SandboxError(f"cannot start the runner: {error}") from None
+            raise SandboxFailed(f"cannot start the runner: {error}") from None
         finally:
             os.close(stdin_r)
             os.close(stdout_w)
         execution = LocalExecution(process, stdin_w, stdout_r, workdir, stderr_file)
         try:
             execution.write(job.encode())
-        except SandboxError:
+        except SandboxFailed:
             execution.finish()
             raise
         return execution
