@@ -27,16 +27,15 @@ def url_length_limit(code_bytes: int) -> int:
 def serve() -> None:
     prepare_async_mode()
     from .app import create_app
-    from .config import ConfigError
+    from .errors import ConfigError, SandboxFailed
     from .extensions import socketio
-    from .sandbox import SandboxError
-    from .service import RunService
+    from .startup import start
 
     try:
         app = create_app()
-    except (ConfigError, SandboxError) as error:
+    except (ConfigError, SandboxFailed) as error:
         sys.exit(f"codyskool: {error}")
-    service: RunService = app.extensions["codyskool"]
+    service = start(app)
     host, port = app.config["HOST"], app.config["PORT"]
     if service.backend.name == "local" and not is_loopback(host) and not app.config["ALLOW_PUBLIC_LOCAL"]:
         sys.exit(
@@ -54,7 +53,7 @@ def serve() -> None:
     print(f"CodySkool on http://{host}:{port}/ (sandbox backend: {service.backend.name})", flush=True)
     server_options = {}
     if app.config["ASYNC_MODE"] == "eventlet":  # eventlet's WSGI server reads request lines of 8 KB
-        server_options["url_length_limit"] = url_length_limit(service.limits.code_bytes)
+        server_options["url_length_limit"] = url_length_limit(service.limits.code_limit_bytes)
     try:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False,
                      **server_options)

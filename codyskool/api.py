@@ -1,4 +1,5 @@
-"""The JSON API, for callers that are not browsers."""
+"""The JSON API, for callers that are not browsers. Refusals are CodySkoolErrors, which the app's
+one error handler (app.py) answers with their status and message."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from . import protocol
-from .admission import Refused
-from .protocol import ProtocolError, StdinRequest
+from .errors import BadRequest
+from .protocol import ExitReason, ServerEvent, StdinRequest, without_run_id
 from .service import get_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -31,25 +31,20 @@ def run_program() -> Any:
     service = get_service()
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return jsonify(error="expected a JSON object with 'language' and 'code'"), 400
+        raise BadRequest("expected a JSON object with 'language' and 'code'")
     streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
     result: dict[str, Any] = {}
 
     def collect(event: str, data: dict[str, Any]) -> None:
-        if event == protocol.OUTPUT:
+        if event == ServerEvent.OUTPUT:
             streams[data["stream"]].append(data["data"])
-        elif event == protocol.EXIT:
-            result.update({key: value for key, value in data.items() if key != "run_id"})
+        elif event == ServerEvent.EXIT:
+            result.update(without_run_id(data))
 
-    try:
-        run = service.start(payload, collect)
-    except Refused as error:  # the request was fine; the server is busy or the client too fast
-        return jsonify(error=str(error)), 429
-    except ProtocolError as error:
-        return jsonify(error=str(error)), 400
+    run = service.start(payload, collect)
     run.send_stdin(StdinRequest(eof=True))
-    limits = service.limits
-    if not run.wait(limits.wall_time_s + limits.compile_time_s + RESULT_MARGIN_S):
-        run.stop("timeout")
+    limits = run.limits
+    if not run.wait(limits.wall_time_limit_s + limits.compile_time_limit_s + RESULT_MARGIN_S):
+        run.stop(ExitReason.TIMEOUT)
         run.wait(RESULT_MARGIN_S)
     return jsonify(stdout="".join(streams["stdout"]), stderr="".join(streams["stderr"]), exit=result)

@@ -1,4 +1,9 @@
-"""The application factory: settings, the sandbox backend, the Socket.IO server, the blueprints."""
+"""The application factory: settings, the sandbox backend, the Socket.IO server, the blueprints.
+
+``create_app`` only builds the app: nothing is started, swept, migrated or logged. What a serving
+process does once, before it takes requests, is ``startup.start`` (called by ``python -m
+codyskool serve`` and wsgi.py).
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,18 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from . import patches, sockets  # noqa: F401 - sockets registers its handlers before any init_app
 from .concurrency import Tasks
-from .config import PROJECT_ROOT, ConfigError, Limits, load_config
+from .config import PROJECT_ROOT, Limits, load_config
+from .errors import CodySkoolError, ConfigError
 from .extensions import socketio
 from .languages import load_languages
-from .memory import start_releasing_memory
-from .protocol import TextOnlyPacket
 from .sandbox import Backend, create_backend
-from .service import RunService, init_app
+from .service import init_app
 
 # Socket.IO drops messages over this size before our own checks could answer; keep it well above
 # the code and stdin limits (plus room for a 10 MB program, which gets a clear error).
 TRANSPORT_HEADROOM_BYTES = 16 << 20
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | None = None) -> Flask:
@@ -33,28 +37,22 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
     app.config.update(load_config())
     if test_config:
         app.config.update(test_config)
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format=LOG_FORMAT)
     limits = Limits.from_config(app.config)
+    patches.apply()
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        max_http_buffer_size=limits.code_bytes + limits.stdin_bytes + TRANSPORT_HEADROOM_BYTES,
-        serializer=TextOnlyPacket,
+        max_http_buffer_size=limits.code_limit_bytes + limits.stdin_limit_bytes + TRANSPORT_HEADROOM_BYTES,
+        serializer=patches.TextOnlyPacket,
     )
     backend = backend or create_backend(app.config, limits)
-    removed = backend.remove_leftovers()
-    if removed:
-        app.logger.warning("removed %d sandboxes left over from an earlier server", removed)
     languages = {key: lang for key, lang in load_languages().items() if backend.supports(lang)}
     unknown = set(app.config["POOL_SIZES"]) - set(languages)
     if unknown:
         raise ConfigError(f"CODYSKOOL_POOL_SIZES names unknown languages: {', '.join(sorted(unknown))}")
-    tasks = Tasks(socketio)
-    backend.start_background(tasks)
-    start_releasing_memory(tasks)
-    init_app(app, RunService(backend, limits, languages, tasks))
+    init_app(app, backend, languages, Tasks(socketio))
 
-    from . import api, db, embed, events, gallery, headers, pages, share  # noqa: F401 - events registers handlers
+    from . import api, db, embed, gallery, headers, pages, share
 
     db.init_app(app)
     headers.init_app(app)
@@ -63,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
     app.register_blueprint(share.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(gallery.bp)
+    app.register_error_handler(CodySkoolError, refused)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, internal_error)
     return app
@@ -70,6 +69,17 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def refused(error: CodySkoolError) -> Any:
+    """The one mapping of the error taxonomy to HTTP: its status, its message."""
+    if error.status >= 500:
+        logging.getLogger(__name__).error("request failed: %s", error)
+    if wants_json():
+        return jsonify(error=str(error)), error.status
+    page_error = HTTPException(description=str(error))
+    page_error.code = error.status
+    return render_template("error.html", error=page_error), error.status
 
 
 def http_error(error: HTTPException) -> Any:

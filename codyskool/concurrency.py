@@ -24,23 +24,10 @@ def prepare_async_mode(async_mode: str | None = None) -> str:
             import eventlet
 
         eventlet.monkey_patch()
+        from .patches import speed_up_websocket_unmasking
+
         speed_up_websocket_unmasking()
     return async_mode
-
-
-def speed_up_websocket_unmasking() -> None:
-    """eventlet unmasks incoming WebSocket frames a byte at a time in Python (~1 s per MB, in the
-    server's only thread): a client sending one big message would stall every other client."""
-    from eventlet.websocket import RFC6455WebSocket
-
-    def apply_mask(data: bytes, mask: bytes, length: int | None = None, offset: int = 0) -> bytes:
-        length = len(data) if length is None else length
-        key = bytes(mask[(offset + index) % 4] for index in range(4))
-        stream = (key * (length // 4 + 1))[:length]
-        masked = int.from_bytes(data[:length], "big") ^ int.from_bytes(stream, "big")
-        return masked.to_bytes(length, "big")
-
-    RFC6455WebSocket._apply_mask = staticmethod(apply_mask)
 
 
 class Tasks:
@@ -54,6 +41,13 @@ class Tasks:
 
     def sleep(self, seconds: float) -> None:
         self.socketio.sleep(seconds)
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> None:
+        def later() -> None:
+            self.sleep(delay)
+            callback()
+
+        self.spawn(later)
 
     def event(self) -> Any:
         return self.socketio.server.eio.create_event()

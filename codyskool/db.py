@@ -45,8 +45,6 @@ def database_url(config: Mapping[str, Any], environ: Mapping[str, str] | None = 
 def create_db_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -68,7 +66,12 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every migration the database does not have yet (`alembic upgrade head`)."""
+    """Apply every migration the database does not have yet (`alembic upgrade head`); an SQLite
+    database's folder is made first."""
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin
+    database = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -78,11 +81,14 @@ def upgrade(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin
-    engine = create_db_engine(database_url(app.config))
-    upgrade(engine)
-    app.extensions["codyskool.db"] = engine
+    """The engine only: nothing is connected to until start-up migrates (``upgrade``) or a request
+    asks."""
+    app.extensions["codyskool.db"] = create_db_engine(database_url(app.config))
+
+
+def engine_of(app: Flask) -> Engine:
+    return app.extensions["codyskool.db"]
 
 
 def get_engine() -> Engine:
-    return current_app.extensions["codyskool.db"]
+    return engine_of(current_app)

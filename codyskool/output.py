@@ -1,4 +1,4 @@
-"""Program output on its way to the client: decoded, capped, and batched.
+"""Program output on its way to the client: capped, decoded, kept for diagnostics, and batched.
 
 A flood of writes reaches the client as a few events per window instead of one per write: the
 first chunk after a quiet spell goes out at once (a prompt-free `print` feels instant), and what
@@ -55,6 +55,38 @@ class OutputBatcher:
                 self.emit(stream, text)
 
 
+class OutputCap:
+    """At most ``limit`` bytes of output in all; what is over is cut, and ``reached`` says so."""
+
+    def __init__(self, limit: int) -> None:
+        self.room = limit
+        self.reached = False
+
+    def take(self, data: bytes) -> bytes:
+        if len(data) > self.room:
+            data = data[: self.room]
+            self.reached = True
+        self.room -= len(data)
+        return data
+
+
+class TextKeeper:
+    """The first ``limit`` characters of a text that arrives in pieces (stderr, for diagnostics)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.pieces: list[str] = []
+        self.size = 0
+
+    def add(self, text: str) -> None:
+        if self.size < self.limit:
+            self.pieces.append(text)
+            self.size += len(text)
+
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
 class StreamDecoder:
     """UTF-8 decoding per stream: a character split across writes is not broken."""
 
@@ -68,3 +100,39 @@ class StreamDecoder:
 
     def finish(self, stream: str) -> str:
         return self.decoders[stream].decode(b"", final=True)
+
+
+class ProgramOutput:
+    """One run's output path: capped, decoded per stream, stderr kept for diagnostics, batched.
+
+    ``add`` says whether the output limit was reached; what is over it is cut.
+    """
+
+    def __init__(self, limit: int, emit: Emit, schedule: Callable[[float, Callable[[], None]], None],
+                 keep_stderr: int = 64 << 10) -> None:
+        self.cap = OutputCap(limit)
+        self.decoder = StreamDecoder()
+        self.stderr = TextKeeper(keep_stderr)
+        self.batcher = OutputBatcher(emit, schedule)
+
+    def add(self, stream: str, data: bytes) -> bool:
+        text = self.decoder.decode(stream, self.cap.take(data))
+        if stream == "stderr":
+            self.stderr.add(text)
+        self.batcher.add(stream, text)
+        return self.cap.reached
+
+    def message(self, stream: str, text: str) -> None:
+        """A line from the server itself (e.g. why the run failed), in order with the output."""
+        self.batcher.add(stream, text)
+
+    def flush(self) -> None:
+        self.batcher.flush()
+
+    def finish(self, keep_tail: bool = True) -> None:
+        """The end: a character cut at the very end is finished (unless dropped), all is sent."""
+        for stream in self.decoder.decoders:
+            tail = self.decoder.finish(stream)
+            if tail and keep_tail:
+                self.batcher.add(stream, tail)
+        self.batcher.flush()

@@ -1,123 +1,113 @@
 """Socket.IO event handlers: thin translations between the protocol and RunService.
 
 A connection has at most one run; it is stopped when the client starts another, sends `kill`, or
-goes away. Connections and runs are counted by admission control (codyskool/admission.py): a
-connection over its address's cap is refused, a run over a rate limit gets an `error`.
+goes away (the service decides, codyskool/service.py). A refused request is reported once, by
+``refuse``: in its acknowledgement when the client asked for one, else as an `error` event.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from flask import request
 from socketio.exceptions import ConnectionRefusedError as ConnectionRefused
 
 from . import protocol
-from .admission import Refused
+from .errors import BadRequest, Busy, CodySkoolError
 from .extensions import socketio
-from .protocol import ProtocolError
-from .runs import Run
+from .patches import ack_wanted
+from .protocol import ClientEvent
 from .service import get_service
 
 log = logging.getLogger(__name__)
 
 ONE_ARGUMENT = "'{}' takes one argument, a JSON object"
-_runs: dict[str, Run] = {}
-_runs_lock = threading.Lock()
 
 
-def current_run(sid: str) -> Run | None:
-    run = _runs.get(sid)
-    return run if run is not None and run.state != "ended" else None
+def send(message: protocol.Message, to: str) -> None:
+    socketio.emit(*message, to=to)
 
 
-def refuse(message: str, run_id: str | None = None) -> None:
-    socketio.emit(protocol.ERROR, protocol.error_payload(message, run_id), to=request.sid)
-
-
-def emitter(sid: str):  # noqa: ANN201 - returns the Emit callback a Run uses
+def emitter(sid: str) -> protocol.Emit:
     def emit(event: str, payload: dict[str, Any]) -> None:
         socketio.emit(event, payload, to=sid)
 
     return emit
 
 
+def refuse(error: CodySkoolError, run_id: str | None = None) -> dict[str, Any] | None:
+    """Report a refused request once; the handler returns what this returns (its ack, if any)."""
+    message = str(error)
+    if ack_wanted():
+        return protocol.ack_refused(message)
+    send(protocol.error(message, run_id), to=request.sid)
+    return None
+
+
+def one_argument(event: str, extra: tuple[Any, ...]) -> None:
+    if extra:
+        raise BadRequest(ONE_ARGUMENT.format(event))
+
+
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     try:
         get_service().connect(request.sid)
-    except Refused as error:
+    except Busy as error:
         raise ConnectionRefused(str(error)) from None
 
 
-@socketio.on(protocol.RUN)
-def on_run(payload: Any = None, *extra: Any) -> dict[str, Any]:
-    sid = request.sid
-    with _runs_lock:
-        previous = current_run(sid)
-        try:
-            if extra:
-                raise ProtocolError(ONE_ARGUMENT.format(protocol.RUN))
-            run = get_service().start(payload, emitter(sid), replacing=previous, session=sid)
-        except ProtocolError as error:
-            refuse(str(error))
-            return {"ok": False, "error": str(error)}
-        _runs[sid] = run
-    if previous is not None:
-        previous.stop("killed")
-    return {"ok": True, "run_id": run.id}
-
-
-@socketio.on(protocol.STDIN)
-def on_stdin(payload: Any = None, *extra: Any) -> None:
-    run = current_run(request.sid)
+@socketio.on(ClientEvent.RUN)
+def on_run(payload: Any = None, *extra: Any) -> dict[str, Any] | None:
     try:
-        if extra:
-            raise ProtocolError(ONE_ARGUMENT.format(protocol.STDIN))
-        stdin = get_service().parse_stdin(payload)
-        if run is None:
-            raise ProtocolError("no program is running")
-        run.send_stdin(stdin)
-    except ProtocolError as error:
-        refuse(str(error), run.id if run else None)
+        one_argument(ClientEvent.RUN, extra)
+        run = get_service().run_for(request.sid, payload, emitter(request.sid))
+    except CodySkoolError as error:
+        return refuse(error)
+    return protocol.ack_run(run.id)
 
 
-@socketio.on(protocol.KILL)
+@socketio.on(ClientEvent.STDIN)
+def on_stdin(payload: Any = None, *extra: Any) -> dict[str, Any] | None:
+    service = get_service()
+    try:
+        one_argument(ClientEvent.STDIN, extra)
+        service.send_stdin(request.sid, payload)
+    except CodySkoolError as error:
+        run = service.current_run(request.sid)
+        return refuse(error, run.id if run else None)
+    return None
+
+
+@socketio.on(ClientEvent.KILL)
 def on_kill(*_: Any) -> None:
-    run = current_run(request.sid)
-    if run is not None:
-        run.stop("killed")
+    get_service().kill(request.sid)
 
 
 @socketio.on("disconnect")
-def on_disconnect(*_: Any) -> None:
+def on_disconnect(*_: Any) -> Any:
     if socketio.server.manager.is_connected(request.sid, request.namespace):
         # A client may send an event named "disconnect" and python-socketio hands it to this
         # handler; a real disconnect has already marked the connection as leaving.
-        refuse("unknown event 'disconnect'")
-        return
-    with _runs_lock:
-        run = _runs.pop(request.sid, None)
-    if run is not None:
-        run.stop("killed")
+        return refuse(BadRequest("unknown event 'disconnect'"))
     get_service().disconnect(request.sid)
+    return None
 
 
 @socketio.on(protocol.MALFORMED)
 def on_malformed(problem: Any = None, *_: Any) -> dict[str, Any]:
     message = f"malformed Socket.IO packet: {str(problem)[:200]}"
-    refuse(message)
-    return {"ok": False, "error": message}
+    send(protocol.error(message), to=request.sid)
+    return protocol.ack_refused(message)
 
 
 @socketio.on_error_default
-def on_error(error: Exception) -> None:
+def on_error(error: Exception) -> Any:
     log.exception("socket event failed", exc_info=error)
-    refuse("The server could not handle that request.")
+    return refuse(CodySkoolError("The server could not handle that request."))
 
 
 @socketio.on("*")
-def on_unknown(event: str, *_: Any) -> None:
-    refuse(f"unknown event {str(event)[:40]!r}")
+def on_unknown(event: str, *_: Any) -> Any:
+    return refuse(BadRequest(f"unknown event {str(event)[:40]!r}"))

@@ -630,7 +630,6 @@ def test_invalid_utf8_in_code_and_stdin(red: LiveServer, connect: Connect) -> No
                     {"language": "python", "code": "x", "args": ["\udc80"]}):
         ack = client.run(payload.pop("code"), **payload)
         assert ack["ok"] is False and "not valid UTF-8" in ack["error"], ack
-        assert client.wait_for("error", timeout=5)[0]["message"] == ack["error"]
     run_id = client.start("print(repr(input()))")
     client.wait_for("prompt", run_id)
     client.send("stdin", {"data": "\udcff\n"})
@@ -644,7 +643,6 @@ def test_ten_megabytes_of_stdin(red: LiveServer, connect: Connect) -> None:
     client = connect(red)
     ack = client.run("pass", stdin="y" * (10 << 20))
     assert ack["ok"] is False and "stdin is larger than the limit" in ack["error"]
-    client.wait_for("error", timeout=30)
     client.send("stdin", {"data": "z" * (10 << 20)})
     assert "over the limit" in client.wait_for("error", timeout=30)[0]["message"]
     code = "import sys\ndata = sys.stdin.buffer.read()\nprint(len(data))"
