@@ -8,5 +8,7 @@ from codyskool.concurrency import prepare_async_mode
 prepare_async_mode()
 
 from codyskool.app import create_app  # noqa: E402
+from codyskool.startup import start  # noqa: E402
 
 app = create_app()
+start(app)

@@ -1,0 +1,26 @@
+"""What a serving process does once, before it takes requests (create_app only builds the app)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from . import db
+from .memory import start_releasing_memory
+from .service import RunService
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def start(app: Flask) -> RunService:
+    """Log, sweep sandboxes a crashed server left, migrate the database, start background work."""
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format=LOG_FORMAT)
+    service: RunService = app.extensions["codyskool"]
+    removed = service.backend.remove_leftovers()
+    if removed:
+        app.logger.warning("removed %d sandboxes left over from an earlier server", removed)
+    db.upgrade(db.engine_of(app))
+    service.backend.start_background(service.tasks)
+    start_releasing_memory(service.tasks)
+    return service
