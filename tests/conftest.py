@@ -27,7 +27,7 @@ import socketio
 
 from codyskool.client import deliver_in_order
 
-pytest_plugins = ["redteam_plugin"]  # the red team's tally line (tests/redteam_plugin.py)
+pytest_plugins = ["redteam_plugin", "inprocess"]  # the red team's tally line (tests/redteam_plugin.py)
 ROOT = Path(__file__).resolve().parent.parent
 TEST_LIMITS = {
     "CODYSKOOL_WALL_TIME_LIMIT_S": "4",

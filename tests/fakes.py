@@ -1,0 +1,205 @@
+"""A fake sandbox backend that scripts what a sandbox reports, for the in-process tests.
+
+A script is a generator function taking the fake sandbox: it yields the typed events a real
+sandbox would (codyskool/sandbox/events.py) and may block on ``sandbox.read_line()`` for what the
+person types, as a program waits at a prompt. A killed sandbox ends its script, as a killed
+container ends its stream. Which script runs is chosen by the program's code, so a test says
+`code="echo"` and gets the echo program.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from codyskool.errors import SandboxFailed
+from codyskool.languages import Language
+from codyskool.protocol import Phase, Stream
+from codyskool.sandbox import Backend, Execution, Job, SandboxExit
+from codyskool.sandbox.events import ExitReport, Output, PhaseChanged, Prompt, SandboxEvent
+
+Script = Callable[["FakeExecution"], Iterator[SandboxEvent]]
+
+
+class Killed(Exception):
+    """Raised inside a script when its sandbox is killed."""
+
+
+class FakeExecution(Execution):
+    def __init__(self, job: Job, script: Script, oom_killed: bool = False) -> None:
+        self.job = job
+        self.script = script
+        self.oom_killed = oom_killed
+        self.stdin = bytearray(job.stdin.encode())
+        self.stdin_closed = False
+        self.killed = False
+        self.finished = False
+        self.removed = False
+        self.changed = threading.Condition()
+
+    # --- what a script uses ---------------------------------------------------------------
+
+    def read_line(self, timeout: float = 10) -> bytes | None:
+        """The next line typed (None at end of input); raises Killed when the sandbox is killed."""
+        with self.changed:
+            while True:
+                if self.killed:
+                    raise Killed
+                if b"\n" in self.stdin:
+                    line, _, rest = bytes(self.stdin).partition(b"\n")
+                    self.stdin[:] = rest
+                    return line + b"\n"
+                if self.stdin_closed:
+                    line, self.stdin[:] = bytes(self.stdin), b""
+                    return line or None
+                if not self.changed.wait(timeout):
+                    raise TimeoutError("the test sent no input")
+
+    def wait_until_killed(self, timeout: float = 10) -> None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.killed, timeout):
+                raise TimeoutError("nobody stopped the program")
+        raise Killed
+
+    # --- the Execution interface ----------------------------------------------------------
+
+    def events(self) -> Iterator[SandboxEvent]:
+        try:
+            yield from self.script(self)
+        except Killed:
+            return
+
+    def write(self, data: bytes) -> None:
+        with self.changed:
+            if self.stdin_closed or self.killed:
+                raise SandboxFailed("stdin is closed")
+            self.stdin += data
+            self.changed.notify_all()
+
+    def close_stdin(self) -> None:
+        with self.changed:
+            self.stdin_closed = True
+            self.changed.notify_all()
+
+    def kill(self) -> None:
+        with self.changed:
+            self.killed = True
+            self.changed.notify_all()
+
+    def finish(self, report: bool = True) -> SandboxExit:
+        self.finished = True
+        if not report:
+            self.removed = True
+        return SandboxExit(oom_killed=self.oom_killed)
+
+
+class FakeBackend(Backend):
+    name = "fake"
+
+    def __init__(self, scripts: dict[str, Script] | None = None) -> None:
+        self.scripts = {**SCRIPTS, **(scripts or {})}
+        self.executions: list[FakeExecution] = []
+        self.started_background = False
+        self.swept = False
+        self.fail_next_start = False
+
+    def start(self, job: Job) -> Execution:
+        if self.fail_next_start:
+            self.fail_next_start = False
+            raise SandboxFailed("the fake engine is down")
+        code = job.files[job.main]
+        script = self.scripts.get(code.strip(), print_code)
+        execution = FakeExecution(job, script, oom_killed=code.strip() == "oom")
+        self.executions.append(execution)
+        return execution
+
+    def supports(self, language: Language) -> bool:
+        return True
+
+    def start_background(self, tasks: Any) -> None:
+        self.started_background = True
+
+    def remove_leftovers(self) -> int:
+        self.swept = True
+        return 0
+
+    def sandboxes_left(self) -> list[FakeExecution]:
+        """Sandboxes not removed yet: after every run has ended there must be none."""
+        return [execution for execution in self.executions if not execution.removed]
+
+
+# --- scripts: small programs as a sandbox would report them ---------------------------------------
+
+
+def running() -> SandboxEvent:
+    return PhaseChanged(Phase.RUNNING)
+
+
+def print_code(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    """Any other program: it prints its own code and exits 0."""
+    yield running()
+    yield Output(Stream.STDOUT, sandbox.job.files[sandbox.job.main].encode())
+    yield ExitReport(code=0, cpu_ms=1)
+
+
+def echo(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    yield Output(Stream.STDOUT, b"Name? ")
+    yield Prompt("Name? ")
+    line = sandbox.read_line()
+    yield Output(Stream.STDOUT, b"Hello, " + (line or b"nobody\n"))
+    yield ExitReport(code=0)
+
+
+def forever(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    yield Output(Stream.STDOUT, b"started\n")
+    sandbox.wait_until_killed()
+
+
+def flood(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    while not sandbox.killed:
+        yield Output(Stream.STDOUT, b"x" * 4096)
+
+
+def crash(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    yield Output(Stream.STDOUT, b"before\n")  # then the stream ends with no exit report
+
+
+def compile_error(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield PhaseChanged(Phase.COMPILING)
+    yield Output(Stream.STDERR, b"main.c:1:5: error: expected ';' before 'return'\n")
+    yield ExitReport(phase="compile", code=1)
+
+
+def oom(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    yield ExitReport(signal="SIGKILL", cpu_ms=5)
+
+
+def cpu_bound(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    yield ExitReport(signal="SIGXCPU", cpu_ms=3000)
+
+
+def split_character(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    snowman = "☃\n".encode()
+    yield Output(Stream.STDOUT, snowman[:1])
+    yield Output(Stream.STDOUT, snowman[1:])
+    yield ExitReport(code=0)
+
+
+SCRIPTS: dict[str, Script] = {
+    "echo": echo,
+    "forever": forever,
+    "flood": flood,
+    "crash": crash,
+    "compile_error": compile_error,
+    "oom": oom,
+    "cpu_bound": cpu_bound,
+    "split_character": split_character,
+}
