@@ -1,9 +1,9 @@
 """Live servers and real Socket.IO clients for the tests.
 
-A server runs as `python -m codyskool serve` in a subprocess (eventlet patches the process it
-runs in, so it cannot share the test process), on a free port, with its own container label, and
-with short limits so that timeouts are quick to test. Docker tests fail instead of skipping when
-CODYSKOOL_REQUIRE_DOCKER is set (CI sets it).
+A server runs as `python -m codyskool serve` in a subprocess (tests/live.py, the harness bench/
+shares), on a free port, with its own container label, and with short limits so that timeouts are
+quick to test. Docker tests fail instead of skipping when CODYSKOOL_REQUIRE_DOCKER is set (CI sets
+it).
 """
 
 from __future__ import annotations
@@ -11,24 +11,17 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-import socketio
-
-from codyskool.client import deliver_in_order
+from live import INSTANCE_LABEL, ROOT, ServerProcess, SocketClient, wait_until
 
 pytest_plugins = ["redteam_plugin"]  # the red team's tally line (tests/redteam_plugin.py)
-ROOT = Path(__file__).resolve().parent.parent
 TEST_LIMITS = {
     "CODYSKOOL_WALL_TIME_LIMIT_S": "4",
     "CODYSKOOL_CPU_TIME_LIMIT_S": "3",
@@ -64,63 +57,28 @@ def require_docker() -> None:
     pytest.skip(message)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class LiveServer(ServerProcess):
+    """A test server: the test limits, its own snippet database, ready when constructed."""
 
-
-class LiveServer:
     def __init__(self, backend: str, async_mode: str, extra_env: dict[str, str] | None = None) -> None:
+        extra_env = extra_env or {}
         self.backend = backend
         self.async_mode = async_mode
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.instance = f"{TEST_INSTANCE_PREFIX}{uuid.uuid4().hex[:8]}"
-        SESSION_INSTANCES.add(self.instance)
-        self.data_dir = tempfile.mkdtemp(prefix="codyskool-data-")  # its own snippet database
+        instance = extra_env.get("CODYSKOOL_INSTANCE") or f"{TEST_INSTANCE_PREFIX}{uuid.uuid4().hex[:8]}"
+        SESSION_INSTANCES.add(instance)
+        self.data_dir = tempfile.mkdtemp(prefix="codyskool-data-")
         env = {
-            **os.environ,
             **TEST_LIMITS,
-            "CODYSKOOL_PORT": str(self.port),
             "CODYSKOOL_BACKEND": backend,
             "CODYSKOOL_ASYNC_MODE": async_mode,
-            "CODYSKOOL_INSTANCE": self.instance,
             "CODYSKOOL_DATA_DIR": self.data_dir,
-            **(extra_env or {}),
+            **extra_env,
         }
-        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-        self.log = open(ROOT / ".pytest_cache" / f"server-{self.instance}.log", "w+")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "codyskool", "serve"], cwd=ROOT, env=env,
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.wait_ready()
+        super().__init__(instance, env, ROOT / ".pytest_cache" / f"server-{instance}.log")
+        self.wait_ready(30)
 
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.output()}")
-            try:
-                if requests.get(self.url + "/api/health", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not answer:\n{self.output()}")
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()[-5000:]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+    def stop(self, timeout: float = 10) -> None:
+        super().stop(timeout)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def containers(self) -> list[str]:
@@ -128,13 +86,10 @@ class LiveServer:
         if self.backend != "docker":
             return []
         result = subprocess.run(
-            ["docker", "ps", "-aq", "--filter", f"label=org.codyskool.instance={self.instance}"],
+            ["docker", "ps", "-aq", "--filter", f"label={INSTANCE_LABEL}={self.instance}"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         return result.stdout.split()
-
-    def health(self) -> dict[str, Any]:
-        return requests.get(self.url + "/api/health", timeout=10).json()
 
     def busy_containers(self) -> int:
         """Containers of this server beyond the idle warm pool: those of runs, or leaked ones."""
@@ -145,23 +100,8 @@ class LiveServer:
         return wait_until(lambda: self.busy_containers() == 0, timeout=timeout)
 
 
-class RunClient:
-    """A real python-socketio client that records every event it receives, in order."""
-
-    EVENTS = ("output", "prompt", "status", "diagnostics", "exit", "error")
-
-    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
-        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.sio = deliver_in_order(socketio.Client(reconnection=False))
-        for name in self.EVENTS:
-            self.sio.on(name, self._recorder(name))
-        self.sio.connect(url, headers=headers or {}, transports=["websocket"], wait_timeout=10)
-
-    def _recorder(self, name: str):
-        def record(payload: Any = None) -> None:
-            self.events.put((name, payload))
-
-        return record
+class RunClient(SocketClient):
+    """A real python-socketio client that records every event it receives, in order, as (name, payload)."""
 
     def run(self, code: str, language: str = "python", **extra: Any) -> dict[str, Any]:
         return self.sio.call("run", {"language": language, "code": code, **extra}, timeout=15)
@@ -195,9 +135,6 @@ class RunClient:
         run_id = self.start(code, language, **extra)
         exit_payload, seen = self.wait_for("exit", run_id, timeout)
         return Result(run_id, exit_payload, seen)
-
-    def close(self) -> None:
-        self.sio.disconnect()
 
 
 def brief(events: list[tuple[str, Any]], limit: int = 2000) -> str:
@@ -267,15 +204,6 @@ def client(server: LiveServer) -> Iterator[RunClient]:
     run_client = RunClient(server.url)
     yield run_client
     run_client.close()
-
-
-def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import uuid
 
-from conftest import ROOT, LiveServer, free_port, require_docker
+from conftest import ROOT, LiveServer, require_docker
+from live import free_port
 
 
 def serve(**env: str) -> subprocess.CompletedProcess:
