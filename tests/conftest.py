@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from live import INSTANCE_LABEL, ROOT, ServerProcess, SocketClient, wait_until
+from live import DOCKER, INSTANCE_LABEL, ROOT, SANDBOX_LABEL, ServerProcess, SocketClient, wait_until
 
 pytest_plugins = ["redteam_plugin"]  # the red team's tally line (tests/redteam_plugin.py)
 TEST_LIMITS = {
@@ -36,16 +36,7 @@ def docker_required() -> bool:
 
 
 def docker_available() -> bool:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=5)
-        client.ping()
-        client.images.get(os.environ.get("CODYSKOOL_SANDBOX_IMAGE", "codyskool-sandbox:latest"))
-        client.close()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not usable here"
-        return False
+    return DOCKER.available()
 
 
 def require_docker() -> None:
@@ -85,11 +76,7 @@ class LiveServer(ServerProcess):
         """This server's sandbox containers, running or not."""
         if self.backend != "docker":
             return []
-        result = subprocess.run(
-            ["docker", "ps", "-aq", "--filter", f"label={INSTANCE_LABEL}={self.instance}"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        return result.stdout.split()
+        return DOCKER.ids(f"{INSTANCE_LABEL}={self.instance}")
 
     def busy_containers(self) -> int:
         """Containers of this server beyond the idle warm pool: those of runs, or leaked ones."""
@@ -212,19 +199,17 @@ def sweep_test_containers() -> Iterator[None]:
 
     Only theirs: another test session may be running on the same engine at the same time."""
     yield
-    if not docker_available():
+    if not SESSION_INSTANCES or not docker_available():
         return
-    result = subprocess.run(
-        ["docker", "ps", "-a", "--filter", "label=org.codyskool.sandbox",
-         "--format", '{{.ID}} {{.Label "org.codyskool.instance"}}'],
-        capture_output=True, text=True,
-    )  # fmt: skip
     leftovers = [
-        fields[0] for fields in map(str.split, result.stdout.splitlines())
-        if len(fields) == 2 and fields[1] in SESSION_INSTANCES
+        container["Id"] for container in DOCKER.containers(SANDBOX_LABEL)
+        if (container.get("Labels") or {}).get(INSTANCE_LABEL) in SESSION_INSTANCES
     ]  # fmt: skip
-    if leftovers:
-        subprocess.run(["docker", "rm", "-f", *leftovers], capture_output=True)
+    try:
+        DOCKER.remove(*leftovers)
+    except Exception as error:  # noqa: BLE001 - the sweep is best effort
+        print(f"could not remove this session's leftover containers: {error}", file=sys.stderr)
+    DOCKER.close()
 
 
 # --- the browser: Debian's Chromium driven by Playwright ---------------------------------------

@@ -5,6 +5,9 @@
   /api/health answers, its output in a log file, stopped with SIGTERM and then SIGKILL.
 - `SocketClient`: a real python-socketio client over websockets that receives events in the order
   the server sent them (`deliver_in_order`).
+- `DockerInspector`: what the tests look at in Docker (containers, their events, images), through
+  docker-py: a client other than the server's own (codyskool/sandbox/engine.py), so that what the
+  server did to Docker is checked by someone else.
 
 tests/conftest.py builds its LiveServer and RunClient on these, bench/harness.py its BenchServer
 and BenchClient (bench/__init__.py puts this folder on sys.path, as pytest does for the tests).
@@ -13,6 +16,7 @@ Nothing here knows pytest.
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import socket
@@ -27,7 +31,9 @@ import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_LABEL = "org.codyskool.instance"  # on every container a server makes: its CODYSKOOL_INSTANCE
+IMAGE = os.environ.get("CODYSKOOL_SANDBOX_IMAGE", "codyskool-sandbox:latest")
+SANDBOX_LABEL = "org.codyskool.sandbox"  # on every container a server makes
+INSTANCE_LABEL = "org.codyskool.instance"  # its value: the server's CODYSKOOL_INSTANCE
 
 
 def free_port() -> int:
@@ -185,3 +191,94 @@ class SocketClient:
 
     def close(self) -> None:
         self.sio.disconnect()
+
+
+# --- Docker, as the tests see it -------------------------------------------------------------
+
+
+class DockerInspector:
+    """The few Docker calls the tests make, through one docker-py client made on first use."""
+
+    def __init__(self, timeout: float = 60) -> None:
+        self.timeout = timeout
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """docker-py's client (docker.DockerClient), found as the docker command finds the engine."""
+        if self._client is None:
+            import docker  # a test dependency: the server does not use it
+
+            self._client = docker.from_env(timeout=self.timeout)
+        return self._client
+
+    @property
+    def api(self) -> Any:
+        return self.client.api
+
+    def available(self, image: str = IMAGE) -> bool:
+        """The engine answers and has the image."""
+        try:
+            self.api.ping()
+            self.api.inspect_image(image)
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "not usable here"
+            self.close()
+            return False
+
+    def containers(self, *labels: str) -> list[dict[str, Any]]:
+        """The containers, running or not, with all these labels ("key" or "key=value")."""
+        return self.api.containers(all=True, filters={"label": list(labels)})
+
+    def ids(self, *labels: str) -> list[str]:
+        return [container["Id"] for container in self.containers(*labels)]
+
+    def inspect(self, container: str) -> dict[str, Any] | None:
+        """The container's inspection, or None when it is gone."""
+        import docker
+
+        try:
+            return self.api.inspect_container(container)
+        except docker.errors.NotFound:
+            return None
+
+    def kill(self, container: str) -> None:
+        self.api.kill(container)
+
+    def remove(self, *containers: str) -> None:
+        """Force-remove the containers; those already gone or going are no error."""
+        import docker
+
+        for container in containers:
+            try:
+                self.api.remove_container(container, force=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as error:
+                if error.status_code != 409:  # 409: its removal is already in progress
+                    raise
+
+    def events(self, since: float, until: float, **filters: str) -> list[dict[str, Any]]:
+        """Docker's events between two times (time.time()) that match the filters."""
+        stream = self.api.events(since=f"{since:.3f}", until=f"{until:.3f}", filters=filters, decode=True)
+        return list(stream)
+
+    def build(self, dockerfile: str, tag: str) -> None:
+        """Build an image from a Dockerfile alone (no context)."""
+        self.client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
+
+    def remove_image(self, tag: str) -> None:
+        import docker
+
+        try:
+            self.api.remove_image(tag, force=True)
+        except docker.errors.NotFound:
+            pass
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+DOCKER = DockerInspector()

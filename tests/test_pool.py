@@ -5,13 +5,13 @@ These check behaviour, not speed; bench/ measures speed.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 
 import pytest
 import requests
 from conftest import LiveServer, RunClient, require_docker, wait_until
+from live import DOCKER, INSTANCE_LABEL
 
 from codyskool.sandbox.pool import WarmPool
 
@@ -120,13 +120,8 @@ def test_the_pool_can_be_turned_off() -> None:
 
 def container_events(instance: str, event: str, since: float) -> list[str]:
     """Ids of this server's containers that had `event` in Docker's event log since `since`."""
-    result = subprocess.run(
-        ["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time():.3f}",
-         "--filter", f"label=org.codyskool.instance={instance}", "--filter", f"event={event}",
-         "--format", "{{.ID}}"],
-        capture_output=True, text=True, check=True, timeout=30,
-    )  # fmt: skip
-    return result.stdout.split()
+    found = DOCKER.events(since, time.time(), label=f"{INSTANCE_LABEL}={instance}", event=event)
+    return [record["Actor"]["ID"] for record in found]
 
 
 def test_a_container_whose_program_ended_is_removed_without_a_kill() -> None:
@@ -261,7 +256,7 @@ def test_a_warm_container_that_died_while_waiting_is_not_used() -> None:
     try:
         assert wait_until(lambda: idle(live) == 1, timeout=20)
         [waiting] = live.containers()
-        subprocess.run(["docker", "kill", waiting], check=True, capture_output=True)
+        DOCKER.kill(waiting)
         client = RunClient(live.url)
         try:
             result = client.run_to_exit('print("fresh")')
