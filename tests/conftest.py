@@ -1,9 +1,14 @@
-"""Live servers and real Socket.IO clients for the tests.
+"""Live servers and real Socket.IO clients for the tests, and the split into a fast and a live tier.
 
 A server runs as `python -m codyskool serve` in a subprocess (tests/live.py, the harness bench/
 shares), on a free port, with its own container label, and with short limits so that timeouts are
 quick to test. Docker tests fail instead of skipping when CODYSKOOL_REQUIRE_DOCKER is set (CI sets
 it).
+
+Tests that need a server, Docker, Chromium or PostgreSQL are marked `live`: those using a fixture in
+LIVE_FIXTURES automatically, those that start a server by hand with `@pytest.mark.live`. With
+CODYSKOOL_FAST=1, `pytest -m "not live"` runs the rest, and a test there that tries to start a
+server, reach Docker, launch Chromium or start PostgreSQL fails, saying it needs the live tier.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from live import DOCKER, INSTANCE_LABEL, ROOT, SANDBOX_LABEL, ServerProcess, SocketClient, wait_until
@@ -28,6 +33,7 @@ TEST_LIMITS = {
     "CODYSKOOL_PROMPT_IDLE_LIMIT_S": "6",
 }
 TEST_INSTANCE_PREFIX = "pytest-"
+FAST = os.environ.get("CODYSKOOL_FAST", "") not in ("", "0")  # the fast tier: see the end of this file
 SESSION_INSTANCES: set[str] = set()  # labels of this session's servers, swept at its end
 
 
@@ -52,6 +58,8 @@ class LiveServer(ServerProcess):
     """A test server: the test limits, its own snippet database, ready when constructed."""
 
     def __init__(self, backend: str, async_mode: str, extra_env: dict[str, str] | None = None) -> None:
+        if FAST:
+            needs_live_tier("starts a CodySkool server")
         extra_env = extra_env or {}
         self.backend = backend
         self.async_mode = async_mode
@@ -199,7 +207,7 @@ def sweep_test_containers() -> Iterator[None]:
 
     Only theirs: another test session may be running on the same engine at the same time."""
     yield
-    if not SESSION_INSTANCES or not docker_available():
+    if FAST or not SESSION_INSTANCES or not docker_available():
         return
     leftovers = [
         container["Id"] for container in DOCKER.containers(SANDBOX_LABEL)
@@ -225,6 +233,8 @@ BROWSER_TIMEOUT_MS = 30_000  # a cold Docker sandbox may take a few seconds to s
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Chromium; where it is missing the test skips, unless CODYSKOOL_REQUIRE_BROWSER (CI)."""
+    if FAST:
+        needs_live_tier("launches Chromium")
     if os.environ.get("CODYSKOOL_REQUIRE_BROWSER", "") in ("", "0") and not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import expect, sync_playwright
@@ -265,3 +275,86 @@ def page(browser: Any, app_url: str) -> Iterator[Any]:
     yield ide
     ide.context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+# --- the tiers: what is live, and a fast tier that refuses what live tests need ---------------
+
+# Fixtures that start a server, Chromium or PostgreSQL, or reach Docker (here and in test modules).
+# A test that uses one, directly or through other fixtures, is marked `live`. Fixtures that get one
+# with request.getfixturevalue are named too: pytest cannot see through that.
+LIVE_FIXTURES = frozenset({
+    "server", "live_server", "docker_server", "browser", "app_url",  # here
+    "red", "red_local", "target",  # tests/redteam_plugin.py
+    "gated",  # test_admission.py
+    "gallery_server",  # test_gallery.py
+    "lang_server",  # test_languages.py
+    "pooled_server",  # test_pool.py
+    "app_server", "configured_server",  # test_snippets.py
+    "cluster", "pg_server",  # test_snippets_postgres.py
+})  # fmt: skip
+DOCKER_COMMANDS = frozenset({"docker", "dockerd"})
+POSTGRES_COMMANDS = frozenset({"initdb", "pg_ctl", "pg_ctlcluster", "postgres", "postmaster"})
+# run-driver: the Playwright driver, which is what launches the browser
+CHROMIUM_COMMANDS = frozenset({"chromium", "chrome", "headless_shell", "run-driver"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if FAST:
+        sys.addaudithook(refuse_in_fast_tier)  # hooks stay for the life of the process
+
+
+def needs_live_tier(what: str) -> NoReturn:
+    pytest.fail(
+        f"this test {what}, so it needs the live tier: mark it @pytest.mark.live, or name the "
+        "fixture that does it in LIVE_FIXTURES (tests/conftest.py). CODYSKOOL_FAST=1 is the fast tier."
+    )
+
+
+def refuse_in_fast_tier(event: str, args: tuple[Any, ...]) -> None:
+    """An audit hook (sys.addaudithook): fail the test that tries what only the live tier may do."""
+    if event in ("socket.connect", "subprocess.Popen"):
+        what = live_tier_action(event, args)
+        if what is not None:
+            needs_live_tier(what)
+
+
+def live_tier_action(event: str, args: tuple[Any, ...], docker_host: str | None = None) -> str | None:
+    """What the audited action does that needs the live tier; None when the fast tier may do it."""
+    if event == "socket.connect":
+        return "reaches the Docker engine" if is_docker_engine(args[1], docker_host) else None
+    if event != "subprocess.Popen":
+        return None
+    executable, argv = args[0], args[1]
+    names = {os.path.basename(word) for arg in (executable or "", *argv) for word in os.fsdecode(arg).split()}
+    if {"codyskool", "serve"} <= names:
+        return "starts a CodySkool server"
+    if names & DOCKER_COMMANDS:
+        return "runs the docker command"
+    if names & POSTGRES_COMMANDS:
+        return "starts PostgreSQL"
+    if names & CHROMIUM_COMMANDS:
+        return "launches Chromium"
+    return None
+
+
+def is_docker_engine(address: Any, docker_host: str | None = None) -> bool:
+    """Whether a socket address is the Docker engine's (DOCKER_HOST, or its default socket)."""
+    host = os.environ.get("DOCKER_HOST", "") if docker_host is None else docker_host
+    if isinstance(address, tuple):
+        if not host.startswith("tcp://"):
+            return False
+        name, _, port = host.removeprefix("tcp://").partition(":")
+        return address[:2] == (name, int(port or 2375))
+    if not isinstance(address, (str, bytes)) or address[:1] in ("\0", b"\0"):  # abstract: no path
+        return False
+    path = os.fsdecode(address)
+    sockets = [host.removeprefix("unix://")] if host.startswith("unix://") else []
+    sockets += ["/var/run/docker.sock", "/run/docker.sock"]
+    return os.path.realpath(path) in {os.path.realpath(socket_path) for socket_path in sockets}

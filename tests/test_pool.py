@@ -76,6 +76,7 @@ def test_python_runs_as_main_in_a_clean_namespace(pooled_server: LiveServer) -> 
     assert runner_modules == "[]"
 
 
+@pytest.mark.live
 def test_an_empty_pool_falls_back_to_cold_starts() -> None:
     require_docker()
     live = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=1"})
@@ -105,6 +106,7 @@ def test_an_empty_pool_falls_back_to_cold_starts() -> None:
     assert live.containers() == []
 
 
+@pytest.mark.live
 def test_the_pool_can_be_turned_off() -> None:
     require_docker()
     live = LiveServer("docker", "threading", {"CODYSKOOL_POOL_SIZES": "off"})
@@ -124,6 +126,7 @@ def container_events(instance: str, event: str, since: float) -> list[str]:
     return [record["Actor"]["ID"] for record in found]
 
 
+@pytest.mark.live
 def test_a_container_whose_program_ended_is_removed_without_a_kill() -> None:
     """Removing a container that still runs makes Docker kill it through one more runc process,
     which costs a busy host runs per second; one whose runner reported the end is let end."""
@@ -151,6 +154,7 @@ def test_a_container_whose_program_ended_is_removed_without_a_kill() -> None:
     assert len(killed) == 1, f"only the stopped run's container is killed, not {len(killed)}"
 
 
+@pytest.mark.live
 def test_containers_of_a_crashed_server_are_removed_at_start_up() -> None:
     require_docker()
     crashed = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=2"})
@@ -171,6 +175,7 @@ def test_containers_of_a_crashed_server_are_removed_at_start_up() -> None:
     assert successor.containers() == []
 
 
+@pytest.mark.live
 def test_a_server_stopped_amid_runs_leaves_no_container() -> None:
     """SIGTERM while containers are being created, run and removed: none may outlive the server."""
     require_docker()
@@ -250,6 +255,7 @@ def fail(language: str) -> str:
     raise RuntimeError("Docker is down")
 
 
+@pytest.mark.live
 def test_a_warm_container_that_died_while_waiting_is_not_used() -> None:
     require_docker()
     live = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=1"})

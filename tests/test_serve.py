@@ -7,8 +7,11 @@ import subprocess
 import sys
 import uuid
 
+import pytest
 from conftest import ROOT, LiveServer, require_docker
 from live import DOCKER, IMAGE, free_port
+
+pytestmark = pytest.mark.live  # every test starts a server
 
 
 def serve(**env: str) -> subprocess.CompletedProcess:
