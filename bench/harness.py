@@ -1,5 +1,8 @@
 """What the benchmarks stand on: a live server, real Socket.IO clients, statistics, and cleanup.
 
+The server process and the in-order Socket.IO client are the tests' harness (tests/live.py);
+what is added here is the benchmark's: its settings, CPU and memory probes, and the cleanup.
+
 Everything the benchmark starts is registered with ``CLEANUP`` the moment it exists, so that
 ``CLEANUP.run()`` (called in ``run.py``'s ``finally``) can stop every server and remove every
 container, however the benchmark ends.
@@ -10,9 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -25,17 +26,16 @@ from typing import Any
 
 import requests
 import socketio
+from live import INSTANCE_LABEL, ROOT, ServerProcess, SocketClient
+from live import last_line as last_line  # for run.py and report.py
 
-from codyskool.client import deliver_in_order
 from codyskool.sandbox.docker_backend import remove_container
 from codyskool.sandbox.engine import Engine, EngineError
 
-ROOT = Path(__file__).resolve().parent.parent
 MB = 1_000_000  # every MB here is 10^6 bytes, for throughput and for memory alike
 IMAGE = os.environ.get("CODYSKOOL_SANDBOX_IMAGE", "codyskool-sandbox:latest")
 RUNTIME = os.environ.get("CODYSKOOL_DOCKER_RUNTIME", "")  # e.g. runsc; empty: Docker's default
 BENCH_LABEL = "org.codyskool.bench"  # on every container the benchmark makes itself
-INSTANCE_LABEL = "org.codyskool.instance"  # on every container a server makes (its CODYSKOOL_INSTANCE)
 
 HELLO = "print('hello')"
 HELLO_OUTPUT = "hello\n"
@@ -170,79 +170,22 @@ CLEANUP = Cleanup()
 # --- the server ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_python() -> str:
     venv = ROOT / ".venv" / "bin" / "python"
     return str(venv) if venv.exists() else sys.executable
 
 
-def last_line(text: str, limit: int = 160) -> str:
-    """The last non-empty line of an error (a traceback's message), shortened."""
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    line = lines[-1] if lines else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-class BenchServer:
-    """`python -m codyskool serve` in a session of its own, so that Ctrl-C reaches only us."""
+class BenchServer(ServerProcess):
+    """A server with SERVER_ENV, in a session of its own, so that Ctrl-C reaches only us."""
 
     def __init__(self, name: str, extra_env: dict[str, str], log_dir: Path) -> None:
         self.name = name
-        self.instance = CLEANUP.instance(name)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**SERVER_ENV, "CODYSKOOL_PORT": str(self.port), "CODYSKOOL_INSTANCE": self.instance}
-        self.env.update(extra_env)
         self.pool_full = 0  # idle Python sandboxes when the pool is full; 0 without a pool
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"{self.instance}.log"
-        self.log = self.log_path.open("w+")
-        self.process = subprocess.Popen(
-            [server_python(), "-m", "codyskool", "serve"],
-            cwd=ROOT,
-            env={**os.environ, **self.env},
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        instance = CLEANUP.instance(name)
+        env = {**SERVER_ENV, **extra_env}
+        super().__init__(instance, env, log_dir / f"{instance}.log", python=server_python(), new_session=True)
         CLEANUP.servers.append(self)
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited at start: {last_line(self.output())}")
-            try:
-                if requests.get(self.url + "/api/health", timeout=2).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the server did not answer in {timeout:.0f} s: {last_line(self.output())}")
-
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def health(self) -> dict[str, Any]:
-        response = requests.get(self.url + "/api/health", timeout=10)
-        response.raise_for_status()
-        return response.json()
+        self.wait_ready(60)  # stops the server if it never answers
 
     def pool(self) -> dict[str, Any] | None:
         """The pool's state from /api/health; None when the server reports no enabled pool."""
@@ -306,17 +249,9 @@ class BenchServer:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def stop(self) -> int:
+    def stop(self, timeout: float = 20) -> int:
         """Stop the server (SIGTERM, then SIGKILL) and remove what it left; returns how many."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        if not self.log.closed:
-            self.log.close()
+        super().stop(timeout)
         if self not in CLEANUP.servers:
             return 0
         removed = CLEANUP.sweep([self])
@@ -398,23 +333,16 @@ class RunResult:
         )
 
 
-class BenchClient:
+class BenchClient(SocketClient):
     """A python-socketio client over websockets that timestamps every event as it arrives."""
 
-    EVENTS = ("output", "prompt", "status", "diagnostics", "exit", "error")
     HEAD_CHARS = 256
 
     def __init__(self, url: str, timeout: float = 30) -> None:
-        self.events: queue.Queue[tuple[float, str, Any]] = queue.Queue()
-        # websocket-client validates UTF-8 in pure Python (about 5 MB/s): a browser does it natively.
-        self.sio = deliver_in_order(
-            socketio.Client(reconnection=False, websocket_extra_options={"skip_utf8_validation": True})
-        )
-        for name in self.EVENTS:
-            self.sio.on(name, self._recorder(name))
         CLEANUP.track(self)
         try:
-            self.sio.connect(url, transports=["websocket"], wait_timeout=timeout)
+            # websocket-client validates UTF-8 in pure Python (about 5 MB/s): a browser does it natively.
+            super().__init__(url, timeout=timeout, websocket_extra_options={"skip_utf8_validation": True})
         except Exception:
             self.close()
             raise

@@ -1,9 +1,14 @@
-"""Live servers and real Socket.IO clients for the tests.
+"""Live servers and real Socket.IO clients for the tests, and the split into a fast and a live tier.
 
-A server runs as `python -m codyskool serve` in a subprocess (eventlet patches the process it
-runs in, so it cannot share the test process), on a free port, with its own container label, and
-with short limits so that timeouts are quick to test. Docker tests fail instead of skipping when
-CODYSKOOL_REQUIRE_DOCKER is set (CI sets it).
+A server runs as `python -m codyskool serve` in a subprocess (tests/live.py, the harness bench/
+shares), on a free port, with its own container label, and with short limits so that timeouts are
+quick to test. Docker tests fail instead of skipping when CODYSKOOL_REQUIRE_DOCKER is set (CI sets
+it).
+
+Tests that need a server, Docker, Chromium or PostgreSQL are marked `live`: those using a fixture in
+LIVE_FIXTURES automatically, those that start a server by hand with `@pytest.mark.live`. With
+CODYSKOOL_FAST=1, `pytest -m "not live"` runs the rest, and a test there that tries to start a
+server, reach Docker, launch Chromium or start PostgreSQL fails, saying it needs the live tier.
 """
 
 from __future__ import annotations
@@ -11,30 +16,24 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
-import requests
-import socketio
+from live import DOCKER, INSTANCE_LABEL, ROOT, SANDBOX_LABEL, ServerProcess, SocketClient, wait_until
 
-from codyskool.client import deliver_in_order
-
-pytest_plugins = ["redteam_plugin", "inprocess"]  # the red team's tally line (tests/redteam_plugin.py)
-ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["redteam_plugin", "inprocess"]  # the red team's tally line; the in-process fixtures
 TEST_LIMITS = {
     "CODYSKOOL_WALL_TIME_LIMIT_S": "4",
     "CODYSKOOL_CPU_TIME_LIMIT_S": "3",
     "CODYSKOOL_PROMPT_IDLE_LIMIT_S": "6",
 }
 TEST_INSTANCE_PREFIX = "pytest-"
+FAST = os.environ.get("CODYSKOOL_FAST", "") not in ("", "0")  # the fast tier: see the end of this file
 SESSION_INSTANCES: set[str] = set()  # labels of this session's servers, swept at its end
 
 
@@ -43,16 +42,7 @@ def docker_required() -> bool:
 
 
 def docker_available() -> bool:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=5)
-        client.ping()
-        client.images.get(os.environ.get("CODYSKOOL_SANDBOX_IMAGE", "codyskool-sandbox:latest"))
-        client.close()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not usable here"
-        return False
+    return DOCKER.available()
 
 
 def require_docker() -> None:
@@ -64,77 +54,37 @@ def require_docker() -> None:
     pytest.skip(message)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class LiveServer(ServerProcess):
+    """A test server: the test limits, its own snippet database, ready when constructed."""
 
-
-class LiveServer:
     def __init__(self, backend: str, async_mode: str, extra_env: dict[str, str] | None = None) -> None:
+        if FAST:
+            needs_live_tier("starts a CodySkool server")
+        extra_env = extra_env or {}
         self.backend = backend
         self.async_mode = async_mode
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.instance = f"{TEST_INSTANCE_PREFIX}{uuid.uuid4().hex[:8]}"
-        SESSION_INSTANCES.add(self.instance)
-        self.data_dir = tempfile.mkdtemp(prefix="codyskool-data-")  # its own snippet database
+        instance = extra_env.get("CODYSKOOL_INSTANCE") or f"{TEST_INSTANCE_PREFIX}{uuid.uuid4().hex[:8]}"
+        SESSION_INSTANCES.add(instance)
+        self.data_dir = tempfile.mkdtemp(prefix="codyskool-data-")
         env = {
-            **os.environ,
             **TEST_LIMITS,
-            "CODYSKOOL_PORT": str(self.port),
             "CODYSKOOL_BACKEND": backend,
             "CODYSKOOL_ASYNC_MODE": async_mode,
-            "CODYSKOOL_INSTANCE": self.instance,
             "CODYSKOOL_DATA_DIR": self.data_dir,
-            **(extra_env or {}),
+            **extra_env,
         }
-        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-        self.log = open(ROOT / ".pytest_cache" / f"server-{self.instance}.log", "w+")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "codyskool", "serve"], cwd=ROOT, env=env,
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.wait_ready()
+        super().__init__(instance, env, ROOT / ".pytest_cache" / f"server-{instance}.log")
+        self.wait_ready(30)
 
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.output()}")
-            try:
-                if requests.get(self.url + "/api/health", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not answer:\n{self.output()}")
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()[-5000:]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+    def stop(self, timeout: float = 10) -> None:
+        super().stop(timeout)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def containers(self) -> list[str]:
         """This server's sandbox containers, running or not."""
         if self.backend != "docker":
             return []
-        result = subprocess.run(
-            ["docker", "ps", "-aq", "--filter", f"label=org.codyskool.instance={self.instance}"],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        return result.stdout.split()
-
-    def health(self) -> dict[str, Any]:
-        return requests.get(self.url + "/api/health", timeout=10).json()
+        return DOCKER.ids(f"{INSTANCE_LABEL}={self.instance}")
 
     def busy_containers(self) -> int:
         """Containers of this server beyond the idle warm pool: those of runs, or leaked ones."""
@@ -145,23 +95,8 @@ class LiveServer:
         return wait_until(lambda: self.busy_containers() == 0, timeout=timeout)
 
 
-class RunClient:
-    """A real python-socketio client that records every event it receives, in order."""
-
-    EVENTS = ("output", "prompt", "status", "diagnostics", "exit", "error")
-
-    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
-        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.sio = deliver_in_order(socketio.Client(reconnection=False))
-        for name in self.EVENTS:
-            self.sio.on(name, self._recorder(name))
-        self.sio.connect(url, headers=headers or {}, transports=["websocket"], wait_timeout=10)
-
-    def _recorder(self, name: str):
-        def record(payload: Any = None) -> None:
-            self.events.put((name, payload))
-
-        return record
+class RunClient(SocketClient):
+    """A real python-socketio client that records every event it receives, in order, as (name, payload)."""
 
     def run(self, code: str, language: str = "python", **extra: Any) -> dict[str, Any]:
         return self.sio.call("run", {"language": language, "code": code, **extra}, timeout=15)
@@ -195,9 +130,6 @@ class RunClient:
         run_id = self.start(code, language, **extra)
         exit_payload, seen = self.wait_for("exit", run_id, timeout)
         return Result(run_id, exit_payload, seen)
-
-    def close(self) -> None:
-        self.sio.disconnect()
 
 
 def brief(events: list[tuple[str, Any]], limit: int = 2000) -> str:
@@ -269,34 +201,23 @@ def client(server: LiveServer) -> Iterator[RunClient]:
     run_client.close()
 
 
-def wait_until(predicate: Any, timeout: float = 10, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def sweep_test_containers() -> Iterator[None]:
     """Remove any container this session's servers left behind, after the whole session.
 
     Only theirs: another test session may be running on the same engine at the same time."""
     yield
-    if not docker_available():
+    if FAST or not SESSION_INSTANCES or not docker_available():
         return
-    result = subprocess.run(
-        ["docker", "ps", "-a", "--filter", "label=org.codyskool.sandbox",
-         "--format", '{{.ID}} {{.Label "org.codyskool.instance"}}'],
-        capture_output=True, text=True,
-    )  # fmt: skip
     leftovers = [
-        fields[0] for fields in map(str.split, result.stdout.splitlines())
-        if len(fields) == 2 and fields[1] in SESSION_INSTANCES
+        container["Id"] for container in DOCKER.containers(SANDBOX_LABEL)
+        if (container.get("Labels") or {}).get(INSTANCE_LABEL) in SESSION_INSTANCES
     ]  # fmt: skip
-    if leftovers:
-        subprocess.run(["docker", "rm", "-f", *leftovers], capture_output=True)
+    try:
+        DOCKER.remove(*leftovers)
+    except Exception as error:  # noqa: BLE001 - the sweep is best effort
+        print(f"could not remove this session's leftover containers: {error}", file=sys.stderr)
+    DOCKER.close()
 
 
 # --- the browser: Debian's Chromium driven by Playwright ---------------------------------------
@@ -312,6 +233,8 @@ BROWSER_TIMEOUT_MS = 30_000  # a cold Docker sandbox may take a few seconds to s
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Chromium; where it is missing the test skips, unless CODYSKOOL_REQUIRE_BROWSER (CI)."""
+    if FAST:
+        needs_live_tier("launches Chromium")
     if os.environ.get("CODYSKOOL_REQUIRE_BROWSER", "") in ("", "0") and not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import expect, sync_playwright
@@ -352,3 +275,86 @@ def page(browser: Any, app_url: str) -> Iterator[Any]:
     yield ide
     ide.context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+# --- the tiers: what is live, and a fast tier that refuses what live tests need ---------------
+
+# Fixtures that start a server, Chromium or PostgreSQL, or reach Docker (here and in test modules).
+# A test that uses one, directly or through other fixtures, is marked `live`. Fixtures that get one
+# with request.getfixturevalue are named too: pytest cannot see through that.
+LIVE_FIXTURES = frozenset({
+    "server", "live_server", "docker_server", "browser", "app_url",  # here
+    "red", "red_local", "target",  # tests/redteam_plugin.py
+    "gated",  # test_admission.py
+    "gallery_server",  # test_gallery.py
+    "lang_server",  # test_languages.py
+    "pooled_server",  # test_pool.py
+    "app_server", "configured_server",  # test_snippets.py
+    "cluster", "pg_server",  # test_snippets_postgres.py
+})  # fmt: skip
+DOCKER_COMMANDS = frozenset({"docker", "dockerd"})
+POSTGRES_COMMANDS = frozenset({"initdb", "pg_ctl", "pg_ctlcluster", "postgres", "postmaster"})
+# run-driver: the Playwright driver, which is what launches the browser
+CHROMIUM_COMMANDS = frozenset({"chromium", "chrome", "headless_shell", "run-driver"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if FAST:
+        sys.addaudithook(refuse_in_fast_tier)  # hooks stay for the life of the process
+
+
+def needs_live_tier(what: str) -> NoReturn:
+    pytest.fail(
+        f"this test {what}, so it needs the live tier: mark it @pytest.mark.live, or name the "
+        "fixture that does it in LIVE_FIXTURES (tests/conftest.py). CODYSKOOL_FAST=1 is the fast tier."
+    )
+
+
+def refuse_in_fast_tier(event: str, args: tuple[Any, ...]) -> None:
+    """An audit hook (sys.addaudithook): fail the test that tries what only the live tier may do."""
+    if event in ("socket.connect", "subprocess.Popen"):
+        what = live_tier_action(event, args)
+        if what is not None:
+            needs_live_tier(what)
+
+
+def live_tier_action(event: str, args: tuple[Any, ...], docker_host: str | None = None) -> str | None:
+    """What the audited action does that needs the live tier; None when the fast tier may do it."""
+    if event == "socket.connect":
+        return "reaches the Docker engine" if is_docker_engine(args[1], docker_host) else None
+    if event != "subprocess.Popen":
+        return None
+    executable, argv = args[0], args[1]
+    names = {os.path.basename(word) for arg in (executable or "", *argv) for word in os.fsdecode(arg).split()}
+    if {"codyskool", "serve"} <= names:
+        return "starts a CodySkool server"
+    if names & DOCKER_COMMANDS:
+        return "runs the docker command"
+    if names & POSTGRES_COMMANDS:
+        return "starts PostgreSQL"
+    if names & CHROMIUM_COMMANDS:
+        return "launches Chromium"
+    return None
+
+
+def is_docker_engine(address: Any, docker_host: str | None = None) -> bool:
+    """Whether a socket address is the Docker engine's (DOCKER_HOST, or its default socket)."""
+    host = os.environ.get("DOCKER_HOST", "") if docker_host is None else docker_host
+    if isinstance(address, tuple):
+        if not host.startswith("tcp://"):
+            return False
+        name, _, port = host.removeprefix("tcp://").partition(":")
+        return address[:2] == (name, int(port or 2375))
+    if not isinstance(address, (str, bytes)) or address[:1] in ("\0", b"\0"):  # abstract: no path
+        return False
+    path = os.fsdecode(address)
+    sockets = [host.removeprefix("unix://")] if host.startswith("unix://") else []
+    sockets += ["/var/run/docker.sock", "/run/docker.sock"]
+    return os.path.realpath(path) in {os.path.realpath(socket_path) for socket_path in sockets}

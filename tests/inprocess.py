@@ -46,7 +46,7 @@ def app(tmp_path: Any, backend: FakeBackend) -> Iterator[Flask]:
             connection.run.wait(5)
 
 
-class SocketClient:
+class InProcessClient:
     """Flask-SocketIO's test client, with waiting for the events a run sends from its tasks."""
 
     def __init__(self, app: Flask, headers: dict[str, str] | None = None) -> None:
@@ -107,8 +107,8 @@ def text_of(events: list[tuple[str, Any]], stream: str = "stdout") -> str:
 
 
 @pytest.fixture
-def sio(app: Flask) -> Iterator[SocketClient]:
-    client = SocketClient(app)
+def sio(app: Flask) -> Iterator[InProcessClient]:
+    client = InProcessClient(app)
     yield client
     if client.connected:
         client.disconnect()

@@ -47,6 +47,7 @@ def test_an_engine_that_is_not_there_is_an_engine_error() -> None:
         engine.attach("abc")
 
 
+@pytest.mark.live
 def test_a_container_lives_and_goes_through_the_engine() -> None:
     require_docker()
     engine = Engine()
@@ -75,6 +76,7 @@ def test_a_container_lives_and_goes_through_the_engine() -> None:
     engine.close()
 
 
+@pytest.mark.live
 def test_the_engine_s_refusals_keep_its_message() -> None:
     require_docker()
     engine = Engine()

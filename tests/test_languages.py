@@ -276,6 +276,7 @@ def test_cpp_uncaught_exception_exits_non_zero_with_its_message(client: RunClien
     assert (result.exit["reason"], result.exit["code"], result.exit["signal"]) == ("exited", 1, None)
 
 
+@pytest.mark.live
 def test_the_local_backend_offers_cpp_where_gpp_is_installed() -> None:
     """The image compiles the C++ terminate helper; the local backend compiles it at start-up."""
     live = LiveServer("local", "eventlet")

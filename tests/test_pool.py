@@ -5,13 +5,13 @@ These check behaviour, not speed; bench/ measures speed.
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 
 import pytest
 import requests
 from conftest import LiveServer, RunClient, require_docker, wait_until
+from live import DOCKER, INSTANCE_LABEL
 
 from codyskool.sandbox.pool import WarmPool
 
@@ -76,6 +76,7 @@ def test_python_runs_as_main_in_a_clean_namespace(pooled_server: LiveServer) -> 
     assert runner_modules == "[]"
 
 
+@pytest.mark.live
 def test_an_empty_pool_falls_back_to_cold_starts() -> None:
     require_docker()
     live = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=1"})
@@ -105,6 +106,7 @@ def test_an_empty_pool_falls_back_to_cold_starts() -> None:
     assert live.containers() == []
 
 
+@pytest.mark.live
 def test_the_pool_can_be_turned_off() -> None:
     require_docker()
     live = LiveServer("docker", "threading", {"CODYSKOOL_POOL_SIZES": "off"})
@@ -120,15 +122,11 @@ def test_the_pool_can_be_turned_off() -> None:
 
 def container_events(instance: str, event: str, since: float) -> list[str]:
     """Ids of this server's containers that had `event` in Docker's event log since `since`."""
-    result = subprocess.run(
-        ["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time():.3f}",
-         "--filter", f"label=org.codyskool.instance={instance}", "--filter", f"event={event}",
-         "--format", "{{.ID}}"],
-        capture_output=True, text=True, check=True, timeout=30,
-    )  # fmt: skip
-    return result.stdout.split()
+    found = DOCKER.events(since, time.time(), label=f"{INSTANCE_LABEL}={instance}", event=event)
+    return [record["Actor"]["ID"] for record in found]
 
 
+@pytest.mark.live
 def test_a_container_whose_program_ended_is_removed_without_a_kill() -> None:
     """Removing a container that still runs makes Docker kill it through one more runc process,
     which costs a busy host runs per second; one whose runner reported the end is let end."""
@@ -156,6 +154,7 @@ def test_a_container_whose_program_ended_is_removed_without_a_kill() -> None:
     assert len(killed) == 1, f"only the stopped run's container is killed, not {len(killed)}"
 
 
+@pytest.mark.live
 def test_containers_of_a_crashed_server_are_removed_at_start_up() -> None:
     require_docker()
     crashed = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=2"})
@@ -176,6 +175,7 @@ def test_containers_of_a_crashed_server_are_removed_at_start_up() -> None:
     assert successor.containers() == []
 
 
+@pytest.mark.live
 def test_a_server_stopped_amid_runs_leaves_no_container() -> None:
     """SIGTERM while containers are being created, run and removed: none may outlive the server."""
     require_docker()
@@ -255,13 +255,14 @@ def fail(language: str) -> str:
     raise RuntimeError("Docker is down")
 
 
+@pytest.mark.live
 def test_a_warm_container_that_died_while_waiting_is_not_used() -> None:
     require_docker()
     live = LiveServer("docker", "eventlet", {"CODYSKOOL_POOL_SIZES": "python=1"})
     try:
         assert wait_until(lambda: idle(live) == 1, timeout=20)
         [waiting] = live.containers()
-        subprocess.run(["docker", "kill", waiting], check=True, capture_output=True)
+        DOCKER.kill(waiting)
         client = RunClient(live.url)
         try:
             result = client.run_to_exit('print("fresh")')

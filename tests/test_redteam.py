@@ -801,9 +801,5 @@ def test_zz_nothing_left_and_no_memory_grown(red: LiveServer) -> None:
     grown_kb = rss_kb(red) - red.baseline_kb
     assert not LEAKS, LEAKS
     red.stop()
-    leftover = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label=org.codyskool.instance={red.instance}"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()
-    assert leftover == [], "containers left after the server stopped"
+    assert red.containers() == [], "containers left after the server stopped"
     assert grown_kb < 8 << 10, f"the server's memory grew by {grown_kb / 1024:.1f} MB"

@@ -3,9 +3,8 @@ it prints stays between it and the person."""
 
 from __future__ import annotations
 
-import subprocess
-
 from conftest import LiveServer, RunClient
+from live import DOCKER
 
 TAMPER = """
 import ctypes, os
@@ -42,13 +41,10 @@ def test_what_a_program_prints_is_not_kept_on_the_host(docker_server: LiveServer
         run_id = client.start('import time\nprint("a secret", flush=True)\ntime.sleep(3)')
         client.wait_for("output", run_id, timeout=30)
         # The list may hold containers of earlier runs that are gone by the time they are inspected
-        # (docker inspect then fails for them only); the running program's is there throughout.
-        inspected = subprocess.run(
-            ["docker", "inspect", "-f", "{{.HostConfig.LogConfig.Type}} [{{.LogPath}}]",
-             *docker_server.containers()],
-            capture_output=True, text=True,
-        ).stdout.splitlines()  # fmt: skip
-        assert inspected and set(inspected) == {"none []"}, inspected
+        # (None for them); the running program's is there throughout.
+        inspected = [DOCKER.inspect(container) for container in docker_server.containers()]
+        logs = [(found["HostConfig"]["LogConfig"]["Type"], found["LogPath"]) for found in inspected if found]
+        assert logs and set(logs) == {("none", "")}, logs
         client.send("kill", {})
         client.wait_for("exit", run_id, timeout=30)
     finally:

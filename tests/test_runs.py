@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from fakes import FakeBackend
-from inprocess import SocketClient, text_of
+from inprocess import InProcessClient, text_of
 
 
-def test_output_over_the_limit_stops_the_run(sio: SocketClient, backend: FakeBackend) -> None:
+def test_output_over_the_limit_stops_the_run(sio: InProcessClient, backend: FakeBackend) -> None:
     exit_payload, events = sio.run_to_exit("flood")
     assert exit_payload["reason"] == "output_limit"
     assert len(text_of(events)) == 64 << 10, "exactly the limit reaches the person"
     assert backend.sandboxes_left() == []
 
 
-def test_a_program_over_the_wall_clock_is_stopped(sio: SocketClient) -> None:
+def test_a_program_over_the_wall_clock_is_stopped(sio: InProcessClient) -> None:
     exit_payload, events = sio.run_to_exit("forever")
     assert exit_payload["reason"] == "timeout" and text_of(events) == "started\n"
 
 
-def test_an_unanswered_prompt_times_out(sio: SocketClient) -> None:
+def test_an_unanswered_prompt_times_out(sio: InProcessClient) -> None:
     run_id = sio.start("echo")
     sio.wait_for("prompt", run_id)
     exit_payload, _ = sio.wait_for("exit", run_id, timeout=10)
     assert exit_payload["reason"] == "timeout"
 
 
-def test_time_at_a_prompt_is_not_run_time(sio: SocketClient) -> None:
+def test_time_at_a_prompt_is_not_run_time(sio: InProcessClient) -> None:
     run_id = sio.start("echo")
     sio.wait_for("prompt", run_id)
     import time
@@ -36,7 +36,7 @@ def test_time_at_a_prompt_is_not_run_time(sio: SocketClient) -> None:
     assert exit_payload["reason"] == "exited" and exit_payload["time_ms"] < 250
 
 
-def test_a_compile_error_comes_with_diagnostics(sio: SocketClient) -> None:
+def test_a_compile_error_comes_with_diagnostics(sio: InProcessClient) -> None:
     exit_payload, events = sio.run_to_exit("compile_error", language="c")
     assert exit_payload["reason"] == "compile_error" and exit_payload["code"] == 1
     diagnostics = [payload for name, payload in events if name == "diagnostics"]
@@ -44,17 +44,17 @@ def test_a_compile_error_comes_with_diagnostics(sio: SocketClient) -> None:
     assert [name for name, _ in events].index("diagnostics") < [name for name, _ in events].index("exit")
 
 
-def test_an_oom_kill_is_a_memory_exit(sio: SocketClient) -> None:
+def test_an_oom_kill_is_a_memory_exit(sio: InProcessClient) -> None:
     exit_payload, _ = sio.run_to_exit("oom")
     assert exit_payload["reason"] == "memory" and exit_payload["signal"] == "SIGKILL"
 
 
-def test_the_cpu_limit_is_a_timeout(sio: SocketClient) -> None:
+def test_the_cpu_limit_is_a_timeout(sio: InProcessClient) -> None:
     exit_payload, _ = sio.run_to_exit("cpu_bound")
     assert exit_payload["reason"] == "timeout" and exit_payload["signal"] == "SIGXCPU"
 
 
-def test_a_sandbox_that_ends_without_a_report(sio: SocketClient, backend: FakeBackend) -> None:
+def test_a_sandbox_that_ends_without_a_report(sio: InProcessClient, backend: FakeBackend) -> None:
     exit_payload, events = sio.run_to_exit("crash")
     assert exit_payload["reason"] == "error"
     assert text_of(events) == "before\n"
@@ -62,7 +62,7 @@ def test_a_sandbox_that_ends_without_a_report(sio: SocketClient, backend: FakeBa
     assert backend.sandboxes_left() == []
 
 
-def test_a_sandbox_that_cannot_start(sio: SocketClient, backend: FakeBackend) -> None:
+def test_a_sandbox_that_cannot_start(sio: InProcessClient, backend: FakeBackend) -> None:
     backend.fail_next_start = True
     exit_payload, events = sio.run_to_exit("print(1)")
     assert exit_payload["reason"] == "error" and exit_payload["signal"] is None
@@ -70,12 +70,12 @@ def test_a_sandbox_that_cannot_start(sio: SocketClient, backend: FakeBackend) ->
     assert sio.run_to_exit("print(1)")[0]["reason"] == "exited", "the next run works"
 
 
-def test_a_character_split_across_writes_arrives_whole(sio: SocketClient) -> None:
+def test_a_character_split_across_writes_arrives_whole(sio: InProcessClient) -> None:
     _, events = sio.run_to_exit("split_character")
     assert text_of(events) == "☃\n"
 
 
-def test_the_job_has_the_limits_under_their_settings_names(sio: SocketClient, backend: FakeBackend) -> None:
+def test_the_job_has_the_limits_under_their_settings_names(sio: InProcessClient, backend: FakeBackend) -> None:
     sio.run_to_exit("print(1)", args=["a", "b"], stdin="in")
     job = backend.executions[0].job
     assert job.limits == {"cpu_time_limit_s": 3.0, "open_files_limit": 256, "workdir_limit_mb": 32}

@@ -7,7 +7,11 @@ import subprocess
 import sys
 import uuid
 
-from conftest import ROOT, LiveServer, free_port, require_docker
+import pytest
+from conftest import ROOT, LiveServer, require_docker
+from live import DOCKER, IMAGE, free_port
+
+pytestmark = pytest.mark.live  # every test starts a server
 
 
 def serve(**env: str) -> subprocess.CompletedProcess:
@@ -36,12 +40,9 @@ def test_a_sandbox_image_built_from_another_runner_is_named_at_start_up() -> Non
     """After a code update without an image rebuild the image's runner is not the server's."""
     require_docker()
     stale = f"codyskool-sandbox:stale-{uuid.uuid4().hex[:8]}"
-    base = os.environ.get("CODYSKOOL_SANDBOX_IMAGE", "codyskool-sandbox:latest")
-    dockerfile = f"FROM {base}\nLABEL org.codyskool.runner-sha256=0000\n"
-    subprocess.run(["docker", "build", "-q", "-t", stale, "-"], input=dockerfile, text=True,
-                   capture_output=True, check=True, timeout=120)
+    DOCKER.build(f"FROM {IMAGE}\nLABEL org.codyskool.runner-sha256=0000\n", stale)
     try:
-        for image, warned in ((stale, True), (base, False)):
+        for image, warned in ((stale, True), (IMAGE, False)):
             live = LiveServer("docker", "eventlet", {"CODYSKOOL_SANDBOX_IMAGE": image,
                                                      "CODYSKOOL_POOL_SIZES": "off"})
             try:
@@ -51,4 +52,4 @@ def test_a_sandbox_image_built_from_another_runner_is_named_at_start_up() -> Non
             said = "built from another sandbox/runner.py" in output
             assert said == warned, f"{image}: warned={said}\n{output}"
     finally:
-        subprocess.run(["docker", "rmi", "-f", stale], capture_output=True, timeout=60)
+        DOCKER.remove_image(stale)

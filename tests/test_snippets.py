@@ -176,6 +176,7 @@ def test_database_url_setting(tmp_path: Path):
     assert database_url(ours, {"DATABASE_URL": "postgresql://db/x"}) == "sqlite:////srv/s.db"
 
 
+@pytest.mark.live
 def test_snippets_survive_a_restart(tmp_path: Path):
     env = {"CODYSKOOL_DATA_DIR": str(tmp_path / "data")}  # made by the server
     first = LiveServer("local", "eventlet", env)
@@ -192,6 +193,7 @@ def test_snippets_survive_a_restart(tmp_path: Path):
         second.stop()
 
 
+@pytest.mark.live
 def test_sharing_is_rate_limited_per_client_address():
     live = LiveServer("local", "eventlet", {"CODYSKOOL_SHARES_PER_MINUTE_PER_IP": "3",
                                             "CODYSKOOL_TRUST_PROXY": "1"})

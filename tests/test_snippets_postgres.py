@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import LiveServer, docker_required, free_port
+from conftest import LiveServer, docker_required
+from live import free_port
 
 USER = "codyskool"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from fakes import FakeBackend
-from inprocess import SocketClient, text_of
+from inprocess import InProcessClient, text_of
 
 
-def test_a_run_streams_its_output_then_exits_once(sio: SocketClient, backend: FakeBackend) -> None:
+def test_a_run_streams_its_output_then_exits_once(sio: InProcessClient, backend: FakeBackend) -> None:
     exit_payload, events = sio.run_to_exit("print('hi')")
     assert text_of(events) == "print('hi')"
     assert exit_payload["reason"] == "exited" and exit_payload["code"] == 0
@@ -19,7 +19,7 @@ def test_a_run_streams_its_output_then_exits_once(sio: SocketClient, backend: Fa
     assert backend.sandboxes_left() == []
 
 
-def test_input_reaches_a_program_waiting_at_a_prompt(sio: SocketClient) -> None:
+def test_input_reaches_a_program_waiting_at_a_prompt(sio: InProcessClient) -> None:
     run_id = sio.start("echo")
     prompt, _ = sio.wait_for("prompt", run_id)
     assert prompt["text"] == "Name? "
@@ -28,12 +28,12 @@ def test_input_reaches_a_program_waiting_at_a_prompt(sio: SocketClient) -> None:
     assert "Hello, Ada\n" in text_of(events) and exit_payload["reason"] == "exited"
 
 
-def test_stdin_given_at_the_start_is_read_first(sio: SocketClient) -> None:
+def test_stdin_given_at_the_start_is_read_first(sio: InProcessClient) -> None:
     _, events = sio.run_to_exit("echo", stdin="Grace\n")
     assert text_of(events) == "Name? Hello, Grace\n"
 
 
-def test_kill_stops_the_run(sio: SocketClient, backend: FakeBackend) -> None:
+def test_kill_stops_the_run(sio: InProcessClient, backend: FakeBackend) -> None:
     run_id = sio.start("forever")
     sio.wait_for("output", run_id)
     sio.send("kill", {})
@@ -42,7 +42,7 @@ def test_kill_stops_the_run(sio: SocketClient, backend: FakeBackend) -> None:
     assert backend.executions[0].killed and backend.sandboxes_left() == []
 
 
-def test_a_new_run_replaces_the_old_one(sio: SocketClient, backend: FakeBackend) -> None:
+def test_a_new_run_replaces_the_old_one(sio: InProcessClient, backend: FakeBackend) -> None:
     first = sio.start("forever")
     sio.wait_for("output", first)
     second = sio.start("print(2)")
@@ -54,7 +54,7 @@ def test_a_new_run_replaces_the_old_one(sio: SocketClient, backend: FakeBackend)
 
 
 def test_a_dropped_connection_stops_its_run(app, backend: FakeBackend) -> None:
-    client = SocketClient(app)
+    client = InProcessClient(app)
     run_id = client.start("forever")
     client.wait_for("output", run_id)
     client.disconnect()
@@ -65,20 +65,20 @@ def test_a_dropped_connection_stops_its_run(app, backend: FakeBackend) -> None:
     assert app.extensions["codyskool"].connections == {}
 
 
-def test_a_refused_run_is_reported_once_in_its_ack(sio: SocketClient) -> None:
+def test_a_refused_run_is_reported_once_in_its_ack(sio: InProcessClient) -> None:
     ack = sio.call("run", {"language": "cobol", "code": "x"})
     assert ack == {"ok": False, "error": "unknown language 'cobol'"}
     time.sleep(0.02)
     assert sio.received() == [], "no `error` event as well"
 
 
-def test_a_refused_run_without_an_ack_gets_an_error_event(sio: SocketClient) -> None:
+def test_a_refused_run_without_an_ack_gets_an_error_event(sio: InProcessClient) -> None:
     sio.send("run", {"language": "python"})
     payload, _ = sio.wait_for("error")
     assert "needs 'code'" in payload["message"]
 
 
-def test_over_sized_requests_are_refused_with_the_limit(sio: SocketClient) -> None:
+def test_over_sized_requests_are_refused_with_the_limit(sio: InProcessClient) -> None:
     ack = sio.call("run", {"language": "python", "code": "#" * (65 << 10)})
     assert ack["ok"] is False and "larger than the limit of 64 KiB" in ack["error"]
     run_id = sio.start("echo")
@@ -88,7 +88,7 @@ def test_over_sized_requests_are_refused_with_the_limit(sio: SocketClient) -> No
     assert "over the limit of 64 KiB" in error["message"] and error["run_id"] == run_id
 
 
-def test_stdin_without_a_run_and_unknown_events(sio: SocketClient) -> None:
+def test_stdin_without_a_run_and_unknown_events(sio: InProcessClient) -> None:
     for event, payload, message in [
         ("stdin", {"data": "x\n"}, "no program is running"),
         ("stdin", {"data": 5}, "needs 'data'"),
@@ -107,17 +107,17 @@ def test_the_connection_cap_per_address(tmp_path, backend: FakeBackend) -> None:
     from inprocess import make_app
 
     app = make_app(tmp_path, backend, MAX_CONNECTIONS_PER_IP=2)
-    clients = [SocketClient(app) for _ in range(3)]
+    clients = [InProcessClient(app) for _ in range(3)]
     assert [client.connected for client in clients] == [True, True, False]
     clients[0].disconnect()
-    assert SocketClient(app).connected, "a closed connection frees its place"
+    assert InProcessClient(app).connected, "a closed connection frees its place"
 
 
 def test_a_queued_run_hears_its_place_then_runs(tmp_path, backend: FakeBackend) -> None:
     from inprocess import make_app
 
     app = make_app(tmp_path, backend, MAX_CONCURRENT_RUNS=1)
-    first, second = SocketClient(app), SocketClient(app)
+    first, second = InProcessClient(app), InProcessClient(app)
     holding = first.start("forever")
     first.wait_for("output", holding)
     waiting = second.start("print(3)")
@@ -132,7 +132,7 @@ def test_a_run_stopped_while_queued_still_exits(tmp_path, backend: FakeBackend) 
     from inprocess import make_app
 
     app = make_app(tmp_path, backend, MAX_CONCURRENT_RUNS=1)
-    first, second = SocketClient(app), SocketClient(app)
+    first, second = InProcessClient(app), InProcessClient(app)
     first.wait_for("output", first.start("forever"))
     waiting = second.start("print(3)")
     second.wait_for("status", waiting)
@@ -147,7 +147,7 @@ def test_rate_limit_per_connection(tmp_path, backend: FakeBackend) -> None:
     from inprocess import make_app
 
     app = make_app(tmp_path, backend, RUNS_PER_MINUTE_PER_SESSION=2)
-    client = SocketClient(app)
+    client = InProcessClient(app)
     for _ in range(2):
         client.run_to_exit("print(1)")
     ack = client.call("run", {"language": "python", "code": "print(1)"})
