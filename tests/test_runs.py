@@ -75,7 +75,7 @@ def test_a_character_split_across_writes_arrives_whole(sio: InProcessClient) -> 
     assert text_of(events) == "☃\n"
 
 
-def test_the_job_has_the_limits_under_their_settings_names(sio: InProcessClient, backend: FakeBackend) -> None:
+def test_the_job_has_the_limits_under_their_settings_names(sio: InProcessClient, backend: FakeBackend):
     sio.run_to_exit("print(1)", args=["a", "b"], stdin="in")
     job = backend.executions[0].job
     assert job.limits == {"cpu_time_limit_s": 3.0, "open_files_limit": 256, "workdir_limit_mb": 32}
