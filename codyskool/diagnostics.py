@@ -6,6 +6,11 @@ program's file name and text, nothing else about the language. It reports only p
 program: a message about a library's file is pinned to the program's line that led to it, or left
 out. Lines and columns are 1-based; a column counts characters of the program's line, whatever unit
 the tool uses (gcc counts bytes, Python re-indents the line it quotes).
+
+The text parsed is the program's output, so an attacker's: it is bounded before any pattern sees
+it (``bounded``: at most MAX_LINES lines of at most MAX_LINE_CHARS each), and every pattern is
+written to match in time linear in its line (no two quantifiers that can take the same
+characters), so parsing costs at most a few milliseconds of the server's only thread.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from .languages import Language
 
 MAX_ITEMS = 50
 MAX_MESSAGE_CHARS = 500
+MAX_LINES = 2000  # compiler output worth marking is far shorter; a flood's tail is not parsed
+MAX_LINE_CHARS = 1000  # longer lines are cut: no message of a compiler is that long
 Diagnostic = dict[str, Any]
 Parser = Callable[[str, str, Sequence[str]], list[Diagnostic]]
 
@@ -82,7 +89,7 @@ def parse_gcc(stderr: str, file: str, source: Sequence[str]) -> list[Diagnostic]
     An error inside a library header (a template used with the wrong type) is pinned to the
     program's line gcc names as `required from here`.
     """
-    message_line = re.compile(r"^(.+?):(\d+):(\d+): (error|fatal error|warning): (.*)$")
+    message_line = re.compile(r"^([^:]+):(\d+):(\d+): (error|fatal error|warning): (.*)$")
     required_here = re.compile(rf"^{re.escape(file)}:(\d+):(\d+):\s+required from here$")
     found = []
     here: tuple[int, int] | None = None
@@ -111,8 +118,8 @@ def parse_javac(stderr: str, file: str, source: Sequence[str]) -> list[Diagnosti
     lines = stderr.splitlines()
     compile_message = re.compile(rf"^{re.escape(file)}:(\d+): (error|warning): (.*)$")
     symbol = re.compile(r"^\s+symbol:\s+(.*)$")
-    frame = re.compile(r"^\s+at \S+\(.*\)$")  # (Main.java:3), (Native Method)...
-    user_frame = re.compile(rf"^\s+at \S+\({re.escape(file)}:(\d+)\)$")
+    frame = re.compile(r"^\s+at [^\s(]+\([^()]*\)$")  # (Main.java:3), (Native Method)...
+    user_frame = re.compile(rf"^\s+at [^\s(]+\({re.escape(file)}:(\d+)\)$")
     found = []
     header = ""
     marked_header = None
@@ -186,7 +193,7 @@ def parse_node(stderr: str, file: str, source: Sequence[str]) -> list[Diagnostic
 def parse_ruby(stderr: str, file: str, source: Sequence[str]) -> list[Diagnostic]:
     lines = stderr.splitlines()
     compile_message = re.compile(rf"^{re.escape(file)}:(\d+): (?!in `)(.*)$")
-    raised = re.compile(r"^(.+?):(\d+):in `[^']*': (.*)$")
+    raised = re.compile(r"^([^:]+):(\d+):in `[^']*': (.*)$")
     backtrace = re.compile(rf"^\s+from {re.escape(file)}:(\d+):in ")
     found = []
     for index, text in enumerate(lines):
@@ -232,10 +239,17 @@ PARSERS: dict[str, Parser] = {
 }
 
 
+def bounded(text: str) -> str:
+    """The first MAX_LINES lines of the text, each cut at MAX_LINE_CHARS."""
+    lines = text.split("\n", MAX_LINES)[:MAX_LINES]
+    return "\n".join(line[:MAX_LINE_CHARS] for line in lines)
+
+
 def parse_diagnostics(language: Language, stderr: str, code: str) -> list[Diagnostic]:
     parser = PARSERS.get(language.diagnostics)
     if parser is None or not stderr:
         return []
+    stderr = bounded(stderr)
     source = code.split("\n")
     line_count = len(source)
     unique: dict[tuple[int, int | None, str], Diagnostic] = {}

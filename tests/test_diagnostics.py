@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import pytest
 
+from codyskool import diagnostics
 from codyskool.diagnostics import (
     MAX_ITEMS,
     MAX_MESSAGE_CHARS,
@@ -138,3 +139,32 @@ def test_marker_column(quote: str, marker: str, source_line: str, column: int) -
 def test_no_marker_no_column() -> None:
     assert marker_column(["    f()", "ValueError: x"], 0, "f()") is None
     assert marker_column(["    f()"], 0, "f()") is None
+
+
+ADVERSARIAL = [
+    "    at " + "(" * (1 << 20),  # javac's frame pattern was quadratic in the '(' of such a line
+    "main.c:" * (1 << 17),  # many would-be "path:line:" prefixes
+    "main.rb:1:in `" + "'" * (1 << 20),
+    'File "main.py", line ' * (1 << 16),
+]
+
+
+@pytest.mark.parametrize("language", ["java", "c", "python", "javascript", "ruby", "bash"])
+def test_parsers_see_only_bounded_text(language: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Program output is an attacker's text: whatever it is, a parser gets at most MAX_LINES lines
+    of at most MAX_LINE_CHARS, so even a pattern that backtracked could cost only a bounded
+    number of steps (and the patterns are written not to backtrack)."""
+    seen: list[str] = []
+    parser_name = LANGUAGES[language].diagnostics
+    real = diagnostics.PARSERS[parser_name]
+
+    def spy(stderr: str, file: str, source: list[str]) -> list:
+        seen.append(stderr)
+        return real(stderr, file, source)
+
+    monkeypatch.setitem(diagnostics.PARSERS, parser_name, spy)
+    flood = "\n".join(ADVERSARIAL + ["x"] * (diagnostics.MAX_LINES * 2))
+    parse_diagnostics(LANGUAGES[language], flood, "x = 1\n")
+    lines = seen[0].split("\n")
+    assert len(lines) <= diagnostics.MAX_LINES
+    assert max(map(len, lines)) <= diagnostics.MAX_LINE_CHARS
