@@ -1,4 +1,5 @@
-// The IDE page: wires the editor, the console and the Socket.IO connection (docs/protocol.md).
+// The IDE page: wires the editor, the console and the run client (run-client.js, which speaks
+// docs/protocol.md over Socket.IO).
 // The same script runs the embed page (/embed): #page-config says which page this is and what
 // program to open; share.js, gallery.js and embed.js add what only some pages have.
 
@@ -8,6 +9,7 @@ import { Console } from "./console.js";
 import { initEmbed } from "./embed.js";
 import { programFromFragment, programToFragment } from "./fragment.js";
 import { initGallery } from "./gallery.js";
+import { RunClient } from "./run-client.js";
 import { initShare } from "./share.js";
 
 const $ = (id) => document.getElementById(id);
@@ -53,26 +55,7 @@ function notify(name, data) {
   }
 }
 
-// A refused run gets both an `error` event and a refused acknowledgement: report it once.
-let lastError = { message: "", at: 0 };
-function notifyError(data) {
-  const now = Date.now();
-  if (data.message === lastError.message && now - lastError.at < 3000) return;
-  lastError = { message: data.message, at: now };
-  notify("error", data);
-}
-
-const state = {
-  connected: false,
-  everConnected: false,
-  pending: false, // a run was requested and its acknowledgement has not arrived
-  seq: 0, // which request the pending acknowledgement belongs to
-  runId: null, // the current run; events of any other run are ignored
-  code: "", // the program as it was when the current run started
-  running: false,
-  buffer: [], // events received while pending (their run_id is not known yet)
-  pendingStdin: [], // input typed while pending
-};
+let runCode = ""; // the program as it was when the current run started
 
 // ---- status bar and banner ---------------------------------------------------------------------
 
@@ -96,36 +79,18 @@ function hideBanner() {
 }
 
 function updateButtons() {
-  const active = state.pending || state.running;
-  runButton.disabled = !state.connected;
-  runButton.title = state.connected
+  const { connected, active } = client;
+  runButton.disabled = !connected;
+  runButton.title = connected
     ? `Run (${isMac ? "⌘" : "Ctrl"}+Enter)${active ? " — restarts the program" : ""}`
     : "Not connected to the server";
-  stopButton.disabled = !state.connected || !active;
+  stopButton.disabled = !connected || !active;
   document.body.classList.toggle("is-running", active);
 }
 
 // ---- console -----------------------------------------------------------------------------------
 
-let lastSystem = { text: "", at: 0 };
-function systemLine(text, kind = "info") {
-  const now = Date.now();
-  if (text === lastSystem.text && now - lastSystem.at < 3000) return; // an error event + a refused ack
-  lastSystem = { text, at: now };
-  term.system(text, kind);
-}
-
-const term = new Console($("console"), {
-  onInput(payload) {
-    if (state.pending) {
-      state.pendingStdin.push(payload);
-      return true;
-    }
-    if (!state.running || !state.connected) return false;
-    socket.emit("stdin", payload);
-    return true;
-  },
-});
+const term = new Console($("console"), { onInput: (payload) => client.sendStdin(payload) });
 
 // ---- runs --------------------------------------------------------------------------------------
 
@@ -134,7 +99,7 @@ function utf8Length(text) {
 }
 
 function run() {
-  if (!state.connected) {
+  if (!client.connected) {
     showBanner("Not connected to the server — waiting to reconnect…", "warn");
     return;
   }
@@ -143,20 +108,15 @@ function run() {
   editor.clearDiagnostics();
   term.clear();
   if (limits.code_bytes && utf8Length(code) > limits.code_bytes) {
-    systemLine(`The program is larger than the limit of ${Math.floor(limits.code_bytes / 1024)} KiB.`, "error");
+    term.system(`The program is larger than the limit of ${Math.floor(limits.code_bytes / 1024)} KiB.`, "error");
     return;
   }
   const payload = { language, code };
   const stdin = stdinBox ? stdinBox.value : presetStdin;
   if (stdin) payload.stdin = stdin.endsWith("\n") ? stdin : stdin + "\n";
 
-  const seq = ++state.seq;
-  state.code = code;
-  state.pending = true;
-  state.running = false;
-  state.runId = null;
-  state.buffer = [];
-  state.pendingStdin = [];
+  runCode = code;
+  client.run(payload);
   term.setRunning(true);
   setStatus("Starting…", "starting");
   // Stacked layout (phones): bring the console into view.
@@ -164,76 +124,43 @@ function run() {
     $("console").closest(".pane")?.scrollIntoView({ behavior: "smooth", block: "start" });
   }
   updateButtons();
-
-  socket.timeout(20000).emit("run", payload, (err, ack) => {
-    if (seq !== state.seq || !state.pending) return; // replaced by a newer run or a disconnect
-    state.pending = false;
-    const buffered = state.buffer;
-    state.buffer = [];
-    if (err || !ack || !ack.ok) {
-      const message = err
-        ? "The server did not answer the run request."
-        : (ack && ack.error) || "The run was refused.";
-      systemLine(message, "error");
-      finishRun("Not started", "error");
-      notifyError({ message });
-      return;
-    }
-    state.runId = ack.run_id;
-    state.running = true;
-    notify("run", { run_id: ack.run_id });
-    for (const data of state.pendingStdin) socket.emit("stdin", data);
-    state.pendingStdin = [];
-    updateButtons();
-    for (const [, handler, data] of buffered) {
-      if (!data.run_id || data.run_id === state.runId) handler(data);
-    }
-  });
 }
 
 function stop() {
-  if (!state.connected || !(state.pending || state.running)) return;
-  socket.emit("kill", {});
-  setStatus("Stopping…", "stopping");
+  if (client.kill()) setStatus("Stopping…", "stopping");
 }
 
 function finishRun(statusText, phase) {
-  state.running = false;
-  state.pending = false;
   term.setRunning(false);
   setStatus(statusText, phase);
   updateButtons();
 }
 
-// Events about a run: buffered until the run's id is known, ignored when about another run.
-function runEvent(name, handler) {
-  socket.on(name, (data) => {
-    if (!data || typeof data !== "object") return;
-    if (state.pending) {
-      state.buffer.push([name, handler, data]);
-      return;
-    }
-    if (!state.runId || data.run_id !== state.runId) return;
-    handler(data);
-  });
+// ---- what the run client reports ---------------------------------------------------------------
+
+function onStarted(data) {
+  notify("run", data);
+  updateButtons();
+}
+
+function onRefused({ message }) {
+  term.system(message, "error");
+  finishRun("Not started", "error");
+  notify("error", { message });
 }
 
 function onOutput(data) {
-  const stream = data.stream === "stderr" ? "stderr" : "stdout";
-  const text = typeof data.data === "string" ? data.data : "";
-  term.write(stream, text);
-  notify("output", { run_id: data.run_id, stream, data: text });
+  term.write(data.stream, data.data);
+  notify("output", data);
 }
 
 function onPrompt(data) {
-  const text = typeof data.text === "string" ? data.text : "";
-  term.prompt(text);
-  notify("prompt", { run_id: data.run_id, text });
+  term.prompt(data.text);
+  notify("prompt", data);
 }
 
 function onStatus(data) {
-  if (!state.running) return;
-  notify("status", { run_id: data.run_id, phase: data.phase, position: data.position });
+  notify("status", data);
   if (data.phase === "queued") {
     setStatus(Number.isFinite(data.position) ? `Queued (#${data.position})…` : "Queued…", "queued");
   } else if (data.phase === "compiling") {
@@ -246,8 +173,8 @@ function onStatus(data) {
 function onDiagnostics(data) {
   // Lines of a program edited since it started would point at the wrong places: the console
   // still has the messages.
-  if (editor.getCode() !== state.code) return;
-  editor.markDiagnostics(Array.isArray(data.items) ? data.items : []);
+  if (editor.getCode() !== runCode) return;
+  editor.markDiagnostics(data.items);
 }
 
 function formatDuration(ms) {
@@ -297,67 +224,46 @@ function onExit(data) {
   const ok = data.reason === "exited" && data.code === 0;
   term.exitLine(line, ok);
   finishRun(status, ok ? "done" : "failed");
-  const { run_id, code, reason, signal, time_ms, memory_kb } = data;
-  notify("exit", { run_id, code, reason, signal, time_ms, memory_kb });
+  notify("exit", data);
 }
 
 function onError(data) {
-  const message = typeof data.message === "string" && data.message ? data.message : "Error";
-  systemLine(message, "error");
-  notifyError(data.run_id ? { run_id: data.run_id, message } : { message });
+  term.system(data.message, "error");
+  notify("error", data);
 }
 
-// ---- connection --------------------------------------------------------------------------------
-
-const socket = io({ reconnectionDelayMax: 5000 });
-
-runEvent("output", onOutput);
-runEvent("prompt", onPrompt);
-runEvent("status", onStatus);
-runEvent("diagnostics", onDiagnostics);
-runEvent("exit", onExit);
-
-socket.on("error", (data) => {
-  if (!data || typeof data !== "object") return;
-  if (data.run_id) {
-    if (state.pending) state.buffer.push(["error", onError, data]);
-    else if (data.run_id === state.runId) onError(data);
-    return;
-  }
-  onError(data);
-});
-
-socket.on("connect", () => {
-  state.connected = true;
-  if (state.everConnected) showBanner("Reconnected.", "ok", 3000);
+function onConnect({ reconnected }) {
+  if (reconnected) showBanner("Reconnected.", "ok", 3000);
   else hideBanner();
-  state.everConnected = true;
-  if (!state.running && !state.pending) setStatus("Ready", "idle");
+  if (!client.active) setStatus("Ready", "idle");
   updateButtons();
   notify("connect", {});
-});
+}
 
-socket.on("disconnect", (reason) => {
-  state.connected = false;
+function onDisconnect({ interrupted }) {
   showBanner("Connection lost — reconnecting…", "warn");
-  if (state.running || state.pending) {
+  if (interrupted) {
     term.flush();
-    systemLine("— connection lost: the program was stopped and its output ends here —", "error");
-    state.runId = null;
+    term.system("— connection lost: the program was stopped and its output ends here —", "error");
     finishRun("Disconnected", "failed");
   } else {
     setStatus("Disconnected", "failed");
   }
-  // The server closed the connection on purpose: Socket.IO will not retry by itself.
-  if (reason === "io server disconnect") socket.connect();
   updateButtons();
-});
+}
 
-socket.on("connect_error", () => {
-  if (!state.everConnected) {
+function onConnectError({ everConnected }) {
+  if (!everConnected) {
     showBanner("Cannot reach the server — retrying…", "warn");
     setStatus("Connecting…", "starting");
   }
+}
+
+// ---- connection --------------------------------------------------------------------------------
+
+const client = new RunClient(io({ reconnectionDelayMax: 5000 }), {
+  onStarted, onOutput, onPrompt, onStatus, onDiagnostics, onExit, onError, onRefused,
+  onConnect, onDisconnect, onConnectError,
 });
 
 // ---- page --------------------------------------------------------------------------------------
@@ -402,7 +308,7 @@ function sendInput(payload) {
 
 const app = {
   page, languages, limits, editor, term, run, stop, sendInput, on, setStatus, showBanner,
-  get state() { return state; },
+  get state() { return client.state; },
   setStdin(text) {
     if (stdinBox) stdinBox.value = text;
     else presetStdin = text;
@@ -426,6 +332,6 @@ window.codyskool = {
   run,
   stop,
   get state() {
-    return { ...state, buffer: state.buffer.length, pendingStdin: state.pendingStdin.length };
+    return client.state;
   },
 };
