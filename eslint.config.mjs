@@ -14,7 +14,7 @@ export default [
     languageOptions: { sourceType: "module", globals: globals.browser },
   },
   {
-    files: ["tests/js/**/*.js", "tests/js/**/*.mjs", "eslint.config.mjs"],
+    files: ["tests/js/**/*.mjs", "eslint.config.mjs"],
     languageOptions: { sourceType: "module", globals: globals.node },
   },
 ];
