@@ -1,18 +1,16 @@
-// The IDE page: wires the editor, the console and the run client (run-client.js, which speaks
-// docs/protocol.md over Socket.IO).
-// The same script runs the embed page (/embed): #page-config says which page this is and what
-// program to open; share.js, gallery.js and embed.js add what only some pages have.
+// What the IDE page and the embed page share: the editor, the console, the status bar and the
+// run client (run-client.js, which speaks docs/protocol.md over Socket.IO). Each page has its own
+// entry point that starts this and adds what only it has: ide-page.js (sharing, the gallery),
+// embed-page.js (the embed's options and postMessage API). #page-config says what to open.
 
 import { io } from "socket.io-client";
 import * as editor from "./editor.js";
 import { Console } from "./console.js";
-import { initEmbed } from "./embed.js";
 import { programFromFragment, programToFragment } from "./fragment.js";
-import { initGallery } from "./gallery.js";
 import { RunClient } from "./run-client.js";
-import { initShare } from "./share.js";
 
 const $ = (id) => document.getElementById(id);
+const isMac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent || "");
 
 function readJson(id, fallback) {
   const node = $(id);
@@ -24,19 +22,13 @@ function readJson(id, fallback) {
   }
 }
 
-const languages = readJson("languages", []);
-const limits = readJson("limits", {});
-const page = readJson("page-config", { mode: "ide" });
-const program = page.program || null; // a shared program to open instead of the kept code
-const embedOptions = page.embed || {};
-let presetStdin = (program && program.stdin) || ""; // stdin of pages without a stdin box (embeds)
-
-const runButton = $("run");
-const stopButton = $("stop");
-const statusEl = $("status");
-const banner = $("connection-banner");
-const stdinBox = $("stdin-text");
-const isMac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent || "");
+// Set once by startPage.
+let limits = {};
+let presetStdin = ""; // stdin of pages without a stdin box (embeds)
+let els = {}; // the page's elements this module updates
+let term = null; // the Console
+let client = null; // the RunClient
+let runCode = ""; // the program as it was when the current run started
 
 // What the page's other modules listen to: "connect", "run" (a run was accepted), "output",
 // "prompt", "status", "exit", "error".
@@ -55,17 +47,16 @@ function notify(name, data) {
   }
 }
 
-let runCode = ""; // the program as it was when the current run started
-
 // ---- status bar and banner ---------------------------------------------------------------------
 
 function setStatus(text, phase = "idle") {
-  statusEl.textContent = text;
-  statusEl.dataset.phase = phase;
+  els.status.textContent = text;
+  els.status.dataset.phase = phase;
 }
 
 let bannerTimer = 0;
 function showBanner(text, kind, hideAfterMs = 0) {
+  const banner = els.banner;
   clearTimeout(bannerTimer);
   banner.textContent = text;
   banner.dataset.kind = kind;
@@ -75,11 +66,12 @@ function showBanner(text, kind, hideAfterMs = 0) {
 
 function hideBanner() {
   clearTimeout(bannerTimer);
-  banner.hidden = true;
+  els.banner.hidden = true;
 }
 
 function updateButtons() {
   const { connected, active } = client;
+  const { runButton, stopButton } = els;
   runButton.disabled = !connected;
   runButton.title = connected
     ? `Run (${isMac ? "⌘" : "Ctrl"}+Enter)${active ? " — restarts the program" : ""}`
@@ -87,10 +79,6 @@ function updateButtons() {
   stopButton.disabled = !connected || !active;
   document.body.classList.toggle("is-running", active);
 }
-
-// ---- console -----------------------------------------------------------------------------------
-
-const term = new Console($("console"), { onInput: (payload) => client.sendStdin(payload) });
 
 // ---- runs --------------------------------------------------------------------------------------
 
@@ -112,7 +100,7 @@ function run() {
     return;
   }
   const payload = { language, code };
-  const stdin = stdinBox ? stdinBox.value : presetStdin;
+  const stdin = els.stdinBox ? els.stdinBox.value : presetStdin;
   if (stdin) payload.stdin = stdin.endsWith("\n") ? stdin : stdin + "\n";
 
   runCode = code;
@@ -259,79 +247,92 @@ function onConnectError({ everConnected }) {
   }
 }
 
-// ---- connection --------------------------------------------------------------------------------
-
-const client = new RunClient(io({ reconnectionDelayMax: 5000 }), {
-  onStarted, onOutput, onPrompt, onStatus, onDiagnostics, onExit, onError, onRefused,
-  onConnect, onDisconnect, onConnectError,
-});
-
-// ---- page --------------------------------------------------------------------------------------
-
-editor.initEditor({
-  parent: $("editor"),
-  languages,
-  select: $("language"),
-  diagnostics: $("diagnostics"),
-  onRun: run,
-  onLanguage: (id) => document.body.dispatchEvent(new CustomEvent("language-change", { detail: { language: id } })),
-  onReadOnlyInput: () => notify("readonly-input", {}),
-  program,
-  persist: page.mode === "ide",
-  readOnly: !!program && (page.mode === "snippet" || !!embedOptions.readonly),
-  theme: embedOptions.theme || "",
-});
-
-runButton.addEventListener("click", run);
-stopButton.addEventListener("click", stop);
-$("clear")?.addEventListener("click", () => term.clear());
-
-// Ctrl/Cmd+Enter runs from anywhere on the page (the editor handles it itself).
-document.addEventListener("keydown", (e) => {
-  if (e.defaultPrevented || e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || e.altKey) return;
-  if (e.target && e.target.classList && e.target.classList.contains("console-input")) return;
-  e.preventDefault();
-  run();
-});
-
-const shortcut = $("run-shortcut");
-if (shortcut) shortcut.textContent = isMac ? "⌘↵" : "Ctrl+↵";
-
-setStatus("Connecting…", "starting");
-updateButtons();
-
 // Typed input for the running program, shown in the console as if typed there.
 function sendInput(payload) {
   const text = payload.data || "";
   return term.send(payload.eof ? { data: text, eof: true } : { data: text }, text);
 }
 
-const app = {
-  page, languages, limits, editor, term, run, stop, sendInput, on, setStatus, showBanner,
-  get state() { return client.state; },
-  setStdin(text) {
-    if (stdinBox) stdinBox.value = text;
-    else presetStdin = text;
-  },
-};
-initShare(app);
-initGallery(app);
-initEmbed(app);
+// ---- the page ----------------------------------------------------------------------------------
 
-// A small handle for tests and debugging.
-window.codyskool = {
-  getCode: editor.getCode,
-  setCode: editor.setCode,
-  getLanguage: editor.getLanguage,
-  setLanguage: editor.setLanguage,
-  markDiagnostics: editor.markDiagnostics,
-  getCursor: editor.getCursor,
-  isReadOnly: editor.isReadOnly,
-  encodeProgram: programToFragment,
-  decodeProgram: (hash) => programFromFragment(hash, limits),
-  run,
-  stop,
-  get state() {
-    return client.state;
-  },
-};
+/** Starts the page and returns what the page's own modules use (share.js, gallery.js, embed.js). */
+export function startPage() {
+  const languages = readJson("languages", []);
+  limits = readJson("limits", {});
+  const page = readJson("page-config", { mode: "ide" });
+  const program = page.program || null; // a shared program to open instead of the kept code
+  const embedOptions = page.embed || {};
+  presetStdin = (program && program.stdin) || "";
+  els = {
+    runButton: $("run"),
+    stopButton: $("stop"),
+    status: $("status"),
+    banner: $("connection-banner"),
+    stdinBox: $("stdin-text"),
+  };
+
+  term = new Console($("console"), { onInput: (payload) => client.sendStdin(payload) });
+  client = new RunClient(io({ reconnectionDelayMax: 5000 }), {
+    onStarted, onOutput, onPrompt, onStatus, onDiagnostics, onExit, onError, onRefused,
+    onConnect, onDisconnect, onConnectError,
+  });
+
+  editor.initEditor({
+    parent: $("editor"),
+    languages,
+    select: $("language"),
+    diagnostics: $("diagnostics"),
+    onRun: run,
+    onLanguage: (id) => document.body.dispatchEvent(new CustomEvent("language-change", { detail: { language: id } })),
+    onReadOnlyInput: () => notify("readonly-input", {}),
+    program,
+    persist: page.mode === "ide",
+    readOnly: !!program && (page.mode === "snippet" || !!embedOptions.readonly),
+    theme: embedOptions.theme || "",
+  });
+
+  els.runButton.addEventListener("click", run);
+  els.stopButton.addEventListener("click", stop);
+  $("clear")?.addEventListener("click", () => term.clear());
+
+  // Ctrl/Cmd+Enter runs from anywhere on the page (the editor handles it itself).
+  document.addEventListener("keydown", (e) => {
+    if (e.defaultPrevented || e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || e.altKey) return;
+    if (e.target && e.target.classList && e.target.classList.contains("console-input")) return;
+    e.preventDefault();
+    run();
+  });
+
+  const shortcut = $("run-shortcut");
+  if (shortcut) shortcut.textContent = isMac ? "⌘↵" : "Ctrl+↵";
+
+  setStatus("Connecting…", "starting");
+  updateButtons();
+
+  // A small handle for tests and debugging.
+  window.codyskool = {
+    getCode: editor.getCode,
+    setCode: editor.setCode,
+    getLanguage: editor.getLanguage,
+    setLanguage: editor.setLanguage,
+    markDiagnostics: editor.markDiagnostics,
+    getCursor: editor.getCursor,
+    isReadOnly: editor.isReadOnly,
+    encodeProgram: programToFragment,
+    decodeProgram: (hash) => programFromFragment(hash, limits),
+    run,
+    stop,
+    get state() {
+      return client.state;
+    },
+  };
+
+  return {
+    page, languages, limits, editor, term, run, stop, sendInput, on, setStatus, showBanner,
+    get state() { return client.state; },
+    setStdin(text) {
+      if (els.stdinBox) els.stdinBox.value = text;
+      else presetStdin = text;
+    },
+  };
+}
