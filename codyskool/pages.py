@@ -12,7 +12,7 @@ bp = Blueprint("pages", __name__)
 
 
 def render_ide(page: dict[str, Any] | None = None, title: str | None = None) -> str:
-    """The IDE; `page` tells its script what to open (a shared program), see static/src/ide.js."""
+    """The IDE; `page` tells its script what to open (a shared program), see static/src/page.js."""
     service = get_service()
     return render_template(
         "ide.html",

@@ -9,6 +9,8 @@
 //
 // A sequence split across two chunks is held back until the rest arrives.
 
+/* eslint no-control-regex: "off" -- matching control characters is this module's job */
+
 const MAX_CARRY = 4096; // an unterminated sequence longer than this is dropped
 
 // Regexes anchored (sticky) at an ESC.

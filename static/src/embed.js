@@ -165,7 +165,6 @@ function openLink() {
 }
 
 export async function initEmbed(appRef) {
-  if (appRef.page.mode !== "embed") return;
   app = appRef;
   options = app.page.embed || {};
   window.addEventListener("message", onMessage);

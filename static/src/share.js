@@ -24,7 +24,6 @@ function languageName(id) {
 export function initShare(appRef) {
   app = appRef;
   editor = app.editor;
-  if (app.page.mode === "embed") return;
 
   $("share")?.addEventListener("click", share);
   $("download")?.addEventListener("click", download);
