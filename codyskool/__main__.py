@@ -24,6 +24,20 @@ def url_length_limit(code_bytes: int) -> int:
     return 3 * code_bytes + 4096
 
 
+def eventlet_options(config: dict, code_limit_bytes: int) -> dict:
+    """eventlet's WSGI server as this server runs it (docs/security.md, "The server's thread")."""
+    from .patches import guarded_protocol
+
+    per_client = 0 if config["TRUST_PROXY"] else config["MAX_SOCKETS_PER_IP"]
+    return {
+        "url_length_limit": url_length_limit(code_limit_bytes),  # eventlet's default is 8 KB
+        "max_size": config["MAX_SOCKETS"],
+        "protocol": guarded_protocol(config["HEADER_TIMEOUT_S"], per_client),
+        "keepalive": config["HEADER_TIMEOUT_S"],  # an idle kept-alive connection waits this long
+        "debug": False,  # a failed request is answered 500 without its traceback
+    }
+
+
 def serve() -> None:
     prepare_async_mode()
     from .app import create_app
@@ -52,8 +66,8 @@ def serve() -> None:
     signal.signal(signal.SIGTERM, lambda *_: socketio.start_background_task(close_and_exit))
     print(f"CodySkool on http://{host}:{port}/ (sandbox backend: {service.backend.name})", flush=True)
     server_options = {}
-    if app.config["ASYNC_MODE"] == "eventlet":  # eventlet's WSGI server reads request lines of 8 KB
-        server_options["url_length_limit"] = url_length_limit(service.limits.code_limit_bytes)
+    if app.config["ASYNC_MODE"] == "eventlet":
+        server_options = eventlet_options(app.config, service.limits.code_limit_bytes)
     try:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False,
                      **server_options)

@@ -11,8 +11,9 @@ A client is an IP address (an IPv6 /64, which one machine may freely hop around 
 reverse proxy the address comes from X-Forwarded-For only when TRUST_PROXY says how many proxies
 put it there.
 
-A ticket takes a slot only when its run is about to create a sandbox, and gives it back exactly
-once, whichever way the run ends; a ticket stopped while it waits never takes one. Nothing here
+A ticket is in the queue from the moment its run is accepted (so a burst of runs is counted at
+once), takes a slot when one is free, and gives it back exactly once, whichever way the run ends;
+a ticket stopped while it waits never takes one. Nothing here
 blocks except ``wait``, which sleeps through the async-neutral ``Tasks``.
 """
 
@@ -42,6 +43,7 @@ class AdmissionSettings:
     max_concurrent_runs: int
     max_concurrent_runs_per_ip: int
     max_queued_runs: int
+    max_queued_runs_per_ip: int
     runs_per_minute_per_ip: int
     runs_per_minute_per_session: int
     max_connections_per_ip: int
@@ -128,18 +130,17 @@ class RateLimiter:
 
 
 class TicketState(StrEnum):
-    NEW = "new"
     WAITING = "waiting"
     RUNNING = "running"
     DONE = "done"
 
 
 class Ticket:
-    """One run's claim on a slot: new -> waiting -> running -> done (or new/waiting -> done)."""
+    """One run's claim on a slot: waiting -> running -> done (or waiting -> done)."""
 
     def __init__(self, client: str, wake: Any) -> None:
         self.client = client
-        self.state = TicketState.NEW
+        self.state = TicketState.WAITING
         self.wake = wake  # set whenever the queue moves, so a waiter looks again
 
 
@@ -186,10 +187,19 @@ class Admission:
                               "Wait a moment and try again")
             if len(self.queue) >= settings.max_queued_runs:
                 raise Busy("the server is busy: too many programs are waiting to run. Try again soon")
+            queued_here = sum(1 for waiting in self.queue if waiting.client == client)
+            if queued_here >= settings.max_queued_runs_per_ip:
+                raise Busy(f"too many programs from your address are waiting to run (at most "
+                           f"{settings.max_queued_runs_per_ip}). Wait for them to finish")
             self.client_rate.add(client)
             if session is not None:
                 self.session_rate.add(session)
-            return Ticket(client, self.tasks.event())
+            # In the queue from now on, so that runs accepted at once are counted at once.
+            ticket = Ticket(client, self.tasks.event())
+            ticket.state = TicketState.WAITING
+            self.queue.append(ticket)
+            self._grant()
+            return ticket
 
     def wait(self, ticket: Ticket, stopped: Callable[[], bool],
              on_queued: Callable[[int], None] | None = None) -> bool:
@@ -198,12 +208,6 @@ class Admission:
         ``on_queued`` hears the ticket's 1-based place in the queue each time it changes (not at
         all when a slot was free at once). Call ``release`` afterwards in every case.
         """
-        with self.lock:
-            if ticket.state != TicketState.NEW:
-                return ticket.state == TicketState.RUNNING
-            ticket.state = TicketState.WAITING
-            self.queue.append(ticket)
-            self._grant()
         reported = None
         while True:
             ticket.wake.clear()

@@ -3,6 +3,8 @@ one error handler (app.py) answers with their status and message."""
 
 from __future__ import annotations
 
+import socket
+import time
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -13,6 +15,22 @@ from .service import get_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 RESULT_MARGIN_S = 60
+CLIENT_CHECK_S = 0.5
+
+
+def client_gone(environ: dict[str, Any]) -> bool:
+    """Whether the HTTP client hung up (eventlet's server only; elsewhere it cannot be told)."""
+    wsgi_input = environ.get("eventlet.input")
+    if wsgi_input is None:
+        return False
+    try:
+        sock = wsgi_input.get_socket()
+        raw = getattr(sock, "fd", sock)  # the real socket inside eventlet's
+        return raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # connected, nothing sent: still waiting for its answer
+    except OSError:
+        return True
 
 
 @bp.get("/languages")
@@ -44,7 +62,14 @@ def run_program() -> Any:
     run = service.start(payload, collect)
     run.send_stdin(StdinRequest(eof=True))
     limits = run.limits
-    if not run.wait(limits.wall_time_limit_s + limits.compile_time_limit_s + RESULT_MARGIN_S):
-        run.stop(ExitReason.TIMEOUT)
+    deadline = time.monotonic() + limits.wall_time_limit_s + limits.compile_time_limit_s + RESULT_MARGIN_S
+    while not run.wait(CLIENT_CHECK_S):
+        if client_gone(request.environ):  # nobody will read the answer: the run is stopped
+            run.stop(ExitReason.KILLED)
+        elif time.monotonic() > deadline:
+            run.stop(ExitReason.TIMEOUT)
+        else:
+            continue
         run.wait(RESULT_MARGIN_S)
+        break
     return jsonify(stdout="".join(streams["stdout"]), stderr="".join(streams["stderr"]), exit=result)

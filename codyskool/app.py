@@ -22,10 +22,14 @@ from .extensions import socketio
 from .languages import load_languages
 from .sandbox import Backend, create_backend
 from .service import init_app
+from .transports import TransportGate
 
 # Socket.IO drops messages over this size before our own checks could answer; keep it well above
 # the code and stdin limits (plus room for a 10 MB program, which gets a clear error).
 TRANSPORT_HEADROOM_BYTES = 16 << 20
+# A JSON body may escape every character of the code and stdin (\u0000 is 6 bytes for 1).
+JSON_ESCAPE_FACTOR = 6
+JSON_OVERHEAD_BYTES = 4096
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | None = None) -> Flask:
@@ -38,6 +42,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
     if test_config:
         app.config.update(test_config)
     limits = Limits.from_config(app.config)
+    # Bodies over what a program can be are refused (413) before they are read.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = JSON_ESCAPE_FACTOR * (
+            limits.code_limit_bytes + limits.stdin_limit_bytes) + JSON_OVERHEAD_BYTES
     patches.apply()
     socketio.init_app(
         app,
@@ -50,7 +58,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
     unknown = set(app.config["POOL_SIZES"]) - set(languages)
     if unknown:
         raise ConfigError(f"CODYSKOOL_POOL_SIZES names unknown languages: {', '.join(sorted(unknown))}")
-    init_app(app, backend, languages, Tasks(socketio))
+    service = init_app(app, backend, languages, Tasks(socketio))
+    socketio.server.transport_gate = TransportGate(service, app.config["JOIN_TIMEOUT_S"],
+                                                   close=socketio.server.eio.disconnect)
 
     from . import api, db, embed, gallery, headers, pages, share
 

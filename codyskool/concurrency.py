@@ -24,9 +24,9 @@ def prepare_async_mode(async_mode: str | None = None) -> str:
             import eventlet
 
         eventlet.monkey_patch()
-        from .patches import speed_up_websocket_unmasking
+        from .patches import harden_eventlet
 
-        speed_up_websocket_unmasking()
+        harden_eventlet()
     return async_mode
 
 

@@ -119,6 +119,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("HOST", "127.0.0.1", str, "address the server listens on"),
     Option("PORT", 8000, int, "port the server listens on"),
     Option("ASYNC_MODE", "eventlet", one_of("eventlet", "threading"), "Flask-SocketIO async mode"),
+    Option("MAX_SOCKETS", 1024, positive(int), "HTTP and WebSocket connections the server holds at once"),
+    Option("MAX_SOCKETS_PER_IP", 128, non_negative(int), "connections one address may hold open (not "
+           "applied behind a trusted proxy, which must limit them; 0 = no cap)"),
+    Option("HEADER_TIMEOUT_S", 10.0, positive(float), "seconds a client has to send a request's headers"),
+    Option("JOIN_TIMEOUT_S", 5.0, positive(float), "seconds a new Engine.IO connection has to join the "
+           "Socket.IO namespace"),
     Option("SECRET_KEY", "", str, "Flask secret key (random per start when empty)"),
     Option("BACKEND", "auto", one_of("auto", "docker", "local"), "Docker if reachable (auto), docker, local"),
     Option("ALLOW_PUBLIC_LOCAL", False, parse_bool, "allow the local backend on a non-loopback address"),
@@ -137,6 +143,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("WALL_TIME_LIMIT_S", 30.0, positive(float), "wall-clock seconds, not counting prompt waits",
            LIMIT),
     Option("PROMPT_IDLE_LIMIT_S", 300.0, positive(float), "seconds a program may wait at a prompt", LIMIT),
+    Option("LIFETIME_LIMIT_S", 600.0, positive(float), "seconds a run may last in all, prompts included",
+           LIMIT),
     Option("MEMORY_LIMIT_MB", 256, positive(int), "memory of one sandbox, MiB", LIMIT),
     Option("PIDS_LIMIT", 64, positive(int), "processes and threads in one sandbox", LIMIT),
     Option("OPEN_FILES_LIMIT", 256, positive(int), "open files per process", LIMIT),
@@ -154,6 +162,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("MAX_CONCURRENT_RUNS_PER_IP", 4, positive(int), "programs one client address may run at once",
            ADMISSION),
     Option("MAX_QUEUED_RUNS", 100, positive(int), "programs that may wait for a slot; more are refused",
+           ADMISSION),
+    Option("MAX_QUEUED_RUNS_PER_IP", 10, positive(int), "programs one client address may have waiting",
            ADMISSION),
     Option("RUNS_PER_MINUTE_PER_IP", 120, positive(int), "runs one client address may start per minute",
            ADMISSION),
@@ -213,6 +223,7 @@ class Limits:
     cpu_time_limit_s: float
     wall_time_limit_s: float
     prompt_idle_limit_s: float
+    lifetime_limit_s: float
     memory_limit_mb: int
     pids_limit: int
     open_files_limit: int

@@ -14,8 +14,8 @@ REGISTRY_FILE = Path(__file__).with_name("languages.toml")
 RUNNER_DIR_MARK = "{runner_dir}/"  # expanded by the runner to the folder it lives in
 # The limits a language may lower for its runs (the others bound the whole sandbox or the request).
 PER_LANGUAGE_LIMITS = frozenset({
-    "cpu_time_limit_s", "wall_time_limit_s", "prompt_idle_limit_s", "compile_time_limit_s",
-    "output_limit_bytes", "open_files_limit", "workdir_limit_mb",
+    "cpu_time_limit_s", "wall_time_limit_s", "prompt_idle_limit_s", "lifetime_limit_s",
+    "compile_time_limit_s", "output_limit_bytes", "open_files_limit", "workdir_limit_mb",
 })  # fmt: skip
 
 

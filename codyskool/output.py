@@ -122,6 +122,11 @@ class ProgramOutput:
         self.batcher.add(stream, text)
         return self.cap.reached
 
+    def prompt(self, text: str) -> str:
+        """A prompt's text counts against the output limit like the output it is (cut there)."""
+        data = text.encode("utf-8", "replace")
+        return self.cap.take(data).decode("utf-8", "ignore")
+
     def message(self, stream: str, text: str) -> None:
         """A line from the server itself (e.g. why the run failed), in order with the output."""
         self.batcher.add(stream, text)

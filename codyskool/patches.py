@@ -3,7 +3,8 @@
 Each one leans on a private detail of python-socketio or eventlet;
 tests/test_patches.py checks each detail, so an upgrade that moves it fails a test instead of
 silently undoing the change. ``apply`` is called by the app factory and is idempotent;
-``speed_up_websocket_unmasking`` by ``prepare_async_mode``, once eventlet is imported.
+``harden_eventlet`` by ``prepare_async_mode``, once eventlet is imported; ``guarded_protocol`` is
+the HTTP protocol the eventlet server runs with (__main__.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def apply() -> None:
     if not _applied:
         _applied = True
         _tell_handlers_whether_an_ack_is_wanted()
+        _gate_engineio_connections()
 
 
 # --- python-socketio -----------------------------------------------------------------------------
@@ -97,20 +99,143 @@ def _tell_handlers_whether_an_ack_is_wanted() -> None:
     socketio.Server._handle_event_internal = handle_event_internal
 
 
+def _gate_engineio_connections() -> None:
+    """python-socketio accepts every Engine.IO connection and waits for it to join a namespace for
+    as long as it stays open. A server's ``transport_gate`` (codyskool/transports.py), when it has
+    one, hears of each connection, each join and each close, and may refuse a connection."""
+    server_class = socketio.Server
+    eio_connect = server_class._handle_eio_connect
+    connect = server_class._handle_connect
+    eio_disconnect = server_class._handle_eio_disconnect
+
+    def handle_eio_connect(self: Any, eio_sid: str, environ: dict[str, Any]) -> Any:
+        gate = getattr(self, "transport_gate", None)
+        if gate is not None and not gate.opened(eio_sid, environ):
+            return False  # python-engineio answers 401 and forgets the connection
+        return eio_connect(self, eio_sid, environ)
+
+    def handle_connect(self: Any, eio_sid: str, namespace: str | None, data: Any) -> Any:
+        gate = getattr(self, "transport_gate", None)
+        if gate is not None and gate.was_refused(eio_sid):
+            refusal = {"message": "too many connections from your address; close some tabs and try again"}
+            self._send_packet(eio_sid, self.packet_class(sio_packet.CONNECT_ERROR, data=refusal,
+                                                         namespace=namespace or "/"))
+            return None
+        result = connect(self, eio_sid, namespace, data)
+        if gate is not None and self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
+            gate.joined(eio_sid)
+        return result
+
+    def handle_eio_disconnect(self: Any, eio_sid: str, reason: Any = None) -> Any:
+        try:
+            return eio_disconnect(self, eio_sid, reason)
+        finally:
+            gate = getattr(self, "transport_gate", None)
+            if gate is not None:
+                gate.closed(eio_sid)
+
+    server_class._handle_eio_connect = handle_eio_connect
+    server_class._handle_connect = handle_connect
+    server_class._handle_eio_disconnect = handle_eio_disconnect
+
+
 # --- eventlet ------------------------------------------------------------------------------------
 
 
-def speed_up_websocket_unmasking() -> None:
-    """eventlet unmasks incoming WebSocket frames a byte at a time in Python (~1 s per MB, in the
-    server's only thread): a client sending one big message would stall every other client."""
-    from eventlet.websocket import RFC6455WebSocket
+def harden_eventlet() -> None:
+    """What eventlet's WebSocket server does that one client could use against all the others."""
+    from eventlet import websocket
 
-    RFC6455WebSocket._apply_mask = staticmethod(apply_mask)
+    websocket.RFC6455WebSocket._apply_mask = staticmethod(apply_mask)
+    _refuse_legacy_websockets(websocket.WebSocketWSGI)
+    _bound_assembled_messages(websocket.RFC6455WebSocket.Message, websocket.FailedConnectionError)
 
 
 def apply_mask(data: bytes, mask: bytes, length: int | None = None, offset: int = 0) -> bytes:
+    """eventlet unmasks incoming frames a byte at a time in Python (~1 s per MB, in the server's
+    only thread): a client sending one big message would stall every other client."""
     length = len(data) if length is None else length
     key = bytes(mask[(offset + index) % 4] for index in range(4))
     stream = (key * (length // 4 + 1))[:length]
     masked = int.from_bytes(data[:length], "big") ^ int.from_bytes(stream, "big")
     return masked.to_bytes(length, "big")
+
+
+def _refuse_legacy_websockets(wsgi_class: Any) -> None:
+    """An upgrade without Sec-WebSocket-Version got the pre-RFC 6455 (hixie) protocol, whose
+    buffer is unbounded and quadratic: such requests are answered 400."""
+    original = wsgi_class.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.support_legacy_versions = False
+
+    wsgi_class.__init__ = init
+
+
+def _bound_assembled_messages(message_class: Any, failed: type[Exception]) -> None:
+    """The frame size limit held per frame, not per message: continuation frames could assemble
+    any size. A message over the limit closes the connection with 1009 (message too big)."""
+    original = message_class.push
+
+    def push(self: Any, data: bytes, final: bool = False) -> None:
+        self.assembled = getattr(self, "assembled", 0) + len(data)
+        if self.assembled > self.max_frame_length:
+            raise failed(1009, f"message over the limit of {self.max_frame_length} bytes")
+        original(self, data, final=final)
+
+    message_class.push = push
+
+
+def guarded_protocol(header_timeout_s: float, max_sockets_per_client: int) -> type:
+    """eventlet's HTTP protocol, with a deadline for a request's line and headers (a client that
+    trickles them holds one of the server's green threads for ever otherwise) and, when no proxy
+    stands in front (``max_sockets_per_client`` > 0), a cap on one address's open sockets."""
+    import eventlet
+    from eventlet.wsgi import HttpProtocol
+
+    open_sockets: dict[str, int] = {}
+
+    class GuardedProtocol(HttpProtocol):
+        deadline: Any = None
+
+        def handle(self) -> None:
+            address = str(self.client_address[0]) if self.client_address else ""
+            count = open_sockets.get(address, 0)
+            if max_sockets_per_client and count >= max_sockets_per_client:
+                self.close_connection = 1
+                return  # closed at once: this address holds enough of the server
+            open_sockets[address] = count + 1
+            try:
+                super().handle()
+            finally:
+                left = open_sockets.get(address, 1) - 1
+                if left > 0:
+                    open_sockets[address] = left
+                else:
+                    open_sockets.pop(address, None)
+
+        def _read_request_line(self) -> Any:
+            self._cancel_deadline()
+            self.deadline = eventlet.Timeout(header_timeout_s, TimeoutError("request headers too slow"))
+            return super()._read_request_line()
+
+        def parse_request(self) -> Any:
+            try:
+                return super().parse_request()
+            finally:
+                self._cancel_deadline()
+
+        def handle_one_request(self) -> None:
+            try:
+                super().handle_one_request()
+            finally:
+                self._cancel_deadline()
+
+        def _cancel_deadline(self) -> None:
+            if self.deadline is not None:
+                self.deadline.cancel()
+                self.deadline = None
+
+    GuardedProtocol.open_sockets = open_sockets
+    return GuardedProtocol

@@ -145,7 +145,9 @@ class Run:
             self.output.flush()
             self.clock.prompt_started()
             if not self.stop_reason:
-                self.emit(protocol.prompt(self.id, event.text))
+                self.emit(protocol.prompt(self.id, self.output.prompt(event.text)))
+                if self.output.cap.reached:
+                    self.stop(ExitReason.OUTPUT_LIMIT)
         elif isinstance(event, PhaseChanged):
             if event.phase == Phase.RUNNING:
                 self.clock.running()

@@ -13,9 +13,6 @@ from .service import get_service
 
 bp = Blueprint("share", __name__)
 
-# A JSON body may escape every character of the code and stdin (\u0000 is 6 bytes for 1).
-JSON_ESCAPE_FACTOR = 6
-JSON_OVERHEAD_BYTES = 4096
 NOT_FOUND = "There is no shared program at this address. Check that the link was copied whole."
 
 
@@ -33,11 +30,7 @@ def load_or_404(snippet_id: str) -> snippets.Snippet:
 @bp.post("/api/snippets")
 def create_snippet() -> Any:
     service = get_service()
-    limits = service.limits
-    request.max_content_length = (
-        JSON_ESCAPE_FACTOR * (limits.code_limit_bytes + limits.stdin_limit_bytes) + JSON_OVERHEAD_BYTES
-    )
-    program = snippets.validate(request.get_json(silent=True), service.languages, limits)
+    program = snippets.validate(request.get_json(silent=True), service.languages, service.limits)
     service.admission.record_share(service.client())  # only valid requests count
     snippet = snippets.create(get_engine(), program.language.id, program.code, program.stdin)
     url = snippet_url(snippet.id)

@@ -2,7 +2,8 @@
 
 Time at a prompt is not the program's: the wall-clock limit counts only the time it runs, and a
 prompt left unanswered has a limit of its own. Until the program runs (starting the sandbox,
-compiling), the run is bounded by a multiple of the compile limit.
+compiling), the run is bounded by a multiple of the compile limit. Whatever the program reports,
+a run never outlives its lifetime limit, prompts included.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class RunClock:
 
     def over_limit(self) -> bool:
         now = self.clock()
+        if now - self.started_at > self.limits.lifetime_limit_s:
+            return True
         waiting = now - self.prompt_since if self.prompt_since is not None else 0.0
         if waiting > self.limits.prompt_idle_limit_s:
             return True

@@ -203,3 +203,12 @@ SCRIPTS: dict[str, Script] = {
     "cpu_bound": cpu_bound,
     "split_character": split_character,
 }
+
+
+def prompt_flood(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    while not sandbox.killed:
+        yield Prompt("?" * 4096)
+
+
+SCRIPTS["prompt_flood"] = prompt_flood

@@ -217,6 +217,23 @@ def test_stopped_while_queued_takes_no_slot_and_moves_the_others_up() -> None:
     assert gate.snapshot()["running"] == 0 and gate.snapshot()["queued"] == 0
 
 
+def test_runs_are_counted_in_the_queue_as_soon_as_they_are_accepted() -> None:
+    """110 fire-and-forget requests from one address must not all pass a 100-place check before
+    any of them reaches the queue; and one address may have only its share waiting."""
+    gate = admission(max_concurrent_runs=1, max_queued_runs=5, max_queued_runs_per_ip=3)
+    holder = gate.request("x")
+    tickets = [gate.request("one") for _ in range(3)]  # nobody has waited on them yet
+    assert gate.snapshot()["queued"] == 3
+    with pytest.raises(Busy, match="from your address are waiting to run \\(at most 3\\)"):
+        gate.request("one")
+    tickets += [gate.request("two"), gate.request("three")]
+    with pytest.raises(Busy, match="the server is busy"):
+        gate.request("four")
+    for ticket in [holder, *tickets]:
+        gate.release(ticket)
+    assert gate.snapshot() == {"running": 0, "queued": 0, "running_by_client": {}}
+
+
 def test_a_full_queue_refuses_new_runs() -> None:
     gate = admission(max_concurrent_runs=1, max_queued_runs=2)
     holder = gate.request("x")

@@ -66,3 +66,12 @@ def test_start_up_sweeps_migrates_and_starts_the_pool(tmp_path: Path, backend: F
     assert (tmp_path / "data" / "codyskool.db").exists(), "the database was migrated"
     answer = app.test_client().post("/api/snippets", json={"language": "python", "code": "print(1)"})
     assert answer.status_code == 201, answer.get_json()
+
+
+def test_a_body_over_what_a_program_can_be_is_refused_unread(app) -> None:
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit < 8 << 20
+    for path in ("/api/run", "/api/snippets"):
+        answer = app.test_client().post(path, data=b"{" + b" " * limit + b"}",
+                                        content_type="application/json")
+        assert answer.status_code == 413, (path, answer.status_code)

@@ -55,6 +55,7 @@ def test_a_good_packet_passes_unchanged() -> None:
 
 
 def test_eventlet_unmasks_through_the_method_that_is_replaced() -> None:
+    """(harden_eventlet replaces it; this checks the original it replaces still fits.)"""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from eventlet.websocket import RFC6455WebSocket

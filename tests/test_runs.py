@@ -81,3 +81,9 @@ def test_the_job_has_the_limits_under_their_settings_names(sio: InProcessClient,
     assert job.limits == {"cpu_time_limit_s": 3.0, "open_files_limit": 256, "workdir_limit_mb": 32}
     assert job.compile_limits["cpu_time_limit_s"] == 20.0
     assert (job.main, job.args, job.stdin, job.run) == ("main.py", ["a", "b"], "in", None)
+
+
+def test_prompt_text_counts_as_output(sio: InProcessClient) -> None:
+    exit_payload, events = sio.run_to_exit("prompt_flood")
+    assert exit_payload["reason"] == "output_limit"
+    assert sum(len(p["text"]) for name, p in events if name == "prompt") == 64 << 10

@@ -67,3 +67,17 @@ def test_the_watchdog_stops_once_over_and_ends_with_the_run() -> None:
 
     watch(run, ended=lambda: bool(ended), on_over=lambda: calls.append(now.now), sleep=sleep)
     assert len(calls) == 2 and calls[0] > 101
+
+
+def test_no_run_outlives_its_lifetime_whatever_it_reports() -> None:
+    run, now = clock_with(lifetime_limit_s=60, prompt_idle_limit_s=50)
+    run.start()
+    run.running()
+    for _ in range(6):  # a program that keeps saying it waits at a prompt, answered each time
+        run.prompt_started()
+        now.now += 9
+        assert not run.over_limit()
+        run.prompt_ended()
+    assert run.run_time_ms() == 0, "none of its 54 s counted as run time"
+    now.now += 6.5
+    assert run.over_limit(), "60.5 s since it started: over the 60 s lifetime"

@@ -215,6 +215,7 @@ def image_has_this_runner(image: dict[str, Any]) -> bool:
 def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None) -> dict[str, Any]:
     """The isolation of every sandbox container (bench/ measures Docker with the same)."""
     memory = limits.memory_limit_mb << 20
+    scratch = f"{limits.workdir_limit_mb}m,nr_inodes={INODES}"
     config: dict[str, Any] = {
         "NetworkMode": "none",
         "ReadonlyRootfs": True,
@@ -232,8 +233,10 @@ def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None =
             # nr_inodes: millions of tiny files must fail with ENOSPC, not eat the memory limit
             WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_limit_mb}m,nr_inodes={INODES},"
             "uid=10001,gid=10001,mode=700",
-            "/tmp": f"rw,nosuid,nodev,size={limits.workdir_limit_mb}m,nr_inodes={INODES},mode=1777",
+            "/tmp": f"rw,nosuid,nodev,size={scratch},mode=1777",
+            "/dev/shm": f"rw,nosuid,nodev,noexec,size={scratch},mode=1777",
         },
+        "OomScoreAdj": 1000,  # when the host runs short of memory, a sandbox dies before the server
         "IpcMode": "private",
         # The runner's frames reach the server through the attach stream; a log driver would
         # also copy every byte a program prints to the host's disk.

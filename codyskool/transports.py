@@ -1,0 +1,66 @@
+"""Engine.IO connections before they join the Socket.IO namespace.
+
+A client's Socket.IO connections are capped per address once they join (service.py), but an
+Engine.IO connection (a WebSocket or a long-poll session) exists before it joins, and one that
+never does would hold a place for ever. The gate counts those too, against the same cap, and
+closes any that has not joined within JOIN_TIMEOUT_S. patches.py wires it into python-socketio.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .admission import client_address
+
+if TYPE_CHECKING:
+    from .service import RunService
+
+REMEMBER_REFUSED = 1024
+
+
+class TransportGate:
+    def __init__(self, service: RunService, join_timeout_s: float, close: Callable[[str], None]) -> None:
+        self.service = service
+        self.join_timeout_s = join_timeout_s
+        self.close = close  # closes an Engine.IO connection by its id
+        self.pending: dict[str, str] = {}  # Engine.IO id -> client, until it joins or goes
+        self.refused: OrderedDict[str, None] = OrderedDict()  # the latest refused ids
+        self.lock = threading.Lock()
+
+    def opened(self, eio_sid: str, environ: dict[str, Any]) -> bool:
+        """A new Engine.IO connection: False refuses it (its client holds enough already)."""
+        client = client_address(environ, self.service.admission.settings.trust_proxy)
+        cap = self.service.admission.settings.max_connections_per_ip
+        with self.lock:
+            waiting = sum(1 for other in self.pending.values() if other == client)
+            if waiting + self.service.connections_by_client.get(client, 0) >= cap:
+                self.refused[eio_sid] = None
+                while len(self.refused) > REMEMBER_REFUSED:
+                    self.refused.popitem(last=False)
+                return False
+            self.pending[eio_sid] = client
+        self.service.tasks.spawn(self._close_if_not_joined, eio_sid)
+        return True
+
+    def was_refused(self, eio_sid: str) -> bool:
+        """Whether the connection was refused (so a namespace join on it must be too)."""
+        with self.lock:
+            return eio_sid in self.refused
+
+    def joined(self, eio_sid: str) -> None:
+        with self.lock:
+            self.pending.pop(eio_sid, None)
+
+    def closed(self, eio_sid: str) -> None:
+        self.joined(eio_sid)
+
+    def _close_if_not_joined(self, eio_sid: str) -> None:
+        self.service.tasks.sleep(self.join_timeout_s)
+        with self.lock:
+            waiting = eio_sid in self.pending
+        if waiting:
+            self.close(eio_sid)
+            self.closed(eio_sid)
