@@ -1,0 +1,47 @@
+"""The red team against the web side: the pages, the links the server hands out and the store of
+shared programs. One test per attack (`attack`, counted in the tally line), each the defence named
+in docs/security.md, "The web pages and shared programs".
+
+Attacks that need a browser run against the live Docker server (`app_url`); the rest run in
+process on the fake backend, each app with its own SQLite database in tmp_path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import new_page
+from playwright.sync_api import expect
+
+# ---- scripts the server did not ship -----------------------------------------------------------
+
+
+@pytest.mark.attack
+def test_a_script_injected_into_a_page_does_not_run(browser: Any, app_url: str):
+    """An injection that got past the templates' escaping (here: written into the IDE's HTML on
+    its way to the browser) puts an inline script and an event handler into the page. The
+    Content-Security-Policy (script-src 'self') refuses both; the page's own script still works."""
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    injection = ('<script>window.stolen = document.cookie || "yes"</script>'
+                 '<img src="data:,x" onerror="window.stolen = \'handler\'">')  # fmt: skip
+
+    def inject(route: Any) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text().replace("</main>", injection + "</main>", 1))
+
+    try:
+        page.route(app_url + "/", inject)
+        page.goto(app_url + "/")
+        expect(page.locator("#run")).to_be_enabled()
+        assert page.evaluate("document.querySelector('main img[onerror]') !== null"), "not injected"
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.stolen") is None
+        refused = [text for text in console if "Content Security Policy" in text]
+        assert len(refused) >= 2, console
+    finally:
+        page.context.close()
+    assert not errors, errors
