@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from . import snippets
 from .db import get_engine
@@ -19,8 +19,19 @@ JSON_OVERHEAD_BYTES = 4096
 NOT_FOUND = "There is no shared program at this address. Check that the link was copied whole."
 
 
+def public_url(endpoint: str, **values: Any) -> str:
+    """A link the server hands out: under CODYSKOOL_BASE_URL, else relative to the server's root;
+    never built from the request's Host header, which the client chooses."""
+    path = url_for(endpoint, **values)
+    base = current_app.config["BASE_URL"]
+    if not base:
+        return path
+    root = request.script_root  # the prefix a proxy mounted the app under: BASE_URL names it
+    return base + (path[len(root):] if root and path.startswith(root + "/") else path)
+
+
 def snippet_url(snippet_id: str) -> str:
-    return url_for("share.snippet_page", snippet_id=snippet_id, _external=True)
+    return public_url("share.snippet_page", snippet_id=snippet_id)
 
 
 def load_or_404(snippet_id: str) -> snippets.Snippet:

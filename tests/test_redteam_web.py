@@ -8,11 +8,16 @@ process on the fake backend, each app with its own SQLite database in tmp_path.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import new_page
+from fakes import FakeBackend
+from inprocess import make_app
 from playwright.sync_api import expect
+
+from codyskool import db
 
 # ---- scripts the server did not ship -----------------------------------------------------------
 
@@ -45,3 +50,28 @@ def test_a_script_injected_into_a_page_does_not_run(browser: Any, app_url: str):
     finally:
         page.context.close()
     assert not errors, errors
+
+
+# ---- links from a forged Host header -------------------------------------------------------------
+
+FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+
+
+@pytest.mark.attack
+def test_a_forged_host_header_is_in_no_link(tmp_path: Path, backend: FakeBackend):
+    """A client shares a program through a request whose Host (and X-Forwarded-Host) names its own
+    site. Were links built from it, the share link it is handed (and a cache's copy of the page or
+    the JSON) would send readers to that site. No answer carries the name: links are relative
+    (CODYSKOOL_BASE_URL empty) or under CODYSKOOL_BASE_URL, even behind a trusted proxy."""
+    app = make_app(tmp_path, backend, TRUST_PROXY=1)
+    db.upgrade(db.engine_of(app))
+    client = app.test_client()
+    created = client.post("/api/snippets", json={"language": "python", "code": "print(1)"}, headers=FORGED)
+    assert created.status_code == 201
+    snippet_id = created.get_json()["id"]
+    paths = ["/", f"/s/{snippet_id}", f"/embed/{snippet_id}", "/embed?language=python", "/api/languages",
+             f"/api/snippets/{snippet_id}", "/api/health", "/gallery?language=python", "/s/AAAAAAAAAAAA",
+             "/nowhere"]  # fmt: skip
+    for answer in [created, *(client.get(path, headers=FORGED) for path in paths)]:
+        assert "evil.example" not in answer.get_data(as_text=True), answer.request.path
+        assert "evil.example" not in str(answer.headers), answer.request.path

@@ -93,7 +93,7 @@ def test_store_and_load_round_trip(app_server: LiveServer):
     assert response.status_code == 201, response.text
     body = response.json()
     assert set(body) == {"id", "url"}
-    assert body["url"] == f"{app_server.url}/s/{body['id']}"
+    assert body["url"] == f"/s/{body['id']}"  # relative: CODYSKOOL_BASE_URL is not set
     assert response.headers["Location"] == body["url"]
 
     loaded = requests.get(f"{app_server.url}/api/snippets/{body['id']}", timeout=10)
@@ -109,7 +109,7 @@ def test_store_and_load_round_trip(app_server: LiveServer):
     assert requests.get(f"{app_server.url}/api/snippets/{other['id']}", timeout=10).json()["stdin"] == ""
 
     # The share page opens the program: it is in the page's config, escaped for a <script>.
-    page = requests.get(body["url"], timeout=10)
+    page = requests.get(app_server.url + body["url"], timeout=10)
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
     assert "<b>&</b>" not in page.text

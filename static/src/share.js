@@ -177,7 +177,8 @@ async function share() {
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
-      saved = { key, id: body.id, url: body.url };
+      // The server's link is relative unless it knows its public address (CODYSKOOL_BASE_URL).
+      saved = { key, id: body.id, url: new URL(body.url, location.href).href };
       lastShare = saved;
     }
     $("share-link").value = saved.url;
