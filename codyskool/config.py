@@ -188,6 +188,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("DATA_DIR", str(PROJECT_ROOT / "data"), str, "where the default SQLite database lives"),
     Option("DATABASE_URL", "", str, "SQLAlchemy URL of the snippet database (also read from DATABASE_URL; "
            "empty = SQLite file in DATA_DIR)"),
+    Option("SNIPPETS_MAX_TOTAL_MB", 512, non_negative(int),
+           "what all shared programs together may take, MiB; more shares are refused (0 = no cap)"),
+    Option("SNIPPET_RETENTION_DAYS", 365, non_negative(int),
+           "shared programs nobody opened for this many days are deleted (0 = kept for ever)"),
     Option("FRAME_ANCESTORS", ("*",), source_list, "pages that may frame /embed (CSP frame-ancestors)"),
     Option("IDE_FRAME_ANCESTORS", ("'self'",), source_list, "pages that may frame every other page"),
     Option("EMBED_ALLOWED_ORIGINS", ("*",), source_list, "origins whose pages may drive embeds"),

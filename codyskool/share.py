@@ -50,7 +50,9 @@ def create_snippet() -> Any:
     )
     program = snippets.validate(request.get_json(silent=True), service.languages, limits)
     service.admission.record_share(service.client())  # only valid requests count
-    snippet = snippets.create(get_engine(), program.language.id, program.code, program.stdin)
+    max_total_bytes = current_app.config["SNIPPETS_MAX_TOTAL_MB"] << 20
+    snippet = snippets.create(get_engine(), program.language.id, program.code, program.stdin,
+                              max_total_bytes=max_total_bytes)  # fmt: skip
     url = snippet_url(snippet.id)
     return jsonify(id=snippet.id, url=url), 201, {"Location": url}
 

@@ -16,6 +16,7 @@ from conftest import new_page
 from fakes import FakeBackend
 from inprocess import make_app
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 from codyskool import db
 
@@ -75,3 +76,32 @@ def test_a_forged_host_header_is_in_no_link(tmp_path: Path, backend: FakeBackend
     for answer in [created, *(client.get(path, headers=FORGED) for path in paths)]:
         assert "evil.example" not in answer.get_data(as_text=True), answer.request.path
         assert "evil.example" not in str(answer.headers), answer.request.path
+
+
+# ---- filling the store of shared programs --------------------------------------------------------
+
+
+@pytest.mark.attack
+def test_a_share_flood_from_many_addresses_stops_at_the_total_cap(tmp_path: Path, backend: FakeBackend):
+    """The per-address share rate (CODYSKOOL_SHARES_PER_MINUTE_PER_IP) is no bound for a client
+    with many addresses: at 30 programs of 64 KiB a minute each, a hundred addresses store 190 MB
+    a minute. The store's total cap (CODYSKOOL_SNIPPETS_MAX_TOTAL_MB, 1 MiB here) is: shares past
+    it are refused with 429 and a reason, the total never passes it, and reading goes on."""
+    app = make_app(tmp_path, backend, TRUST_PROXY=1, SNIPPETS_MAX_TOTAL_MB=1)
+    engine = db.engine_of(app)
+    db.upgrade(engine)
+    client = app.test_client()
+    code = "#" * (64 << 10)
+    answers = [
+        client.post("/api/snippets", json={"language": "python", "code": code, "stdin": f"{n}"},
+                    headers={"X-Forwarded-For": f"198.51.100.{n // 10 + 1}"})
+        for n in range(40)
+    ]  # fmt: skip
+    statuses = [answer.status_code for answer in answers]
+    assert 201 in statuses and statuses[statuses.index(429):] == [429] * statuses.count(429), statuses
+    assert statuses.count(429) > 20, statuses
+    assert "storage for shared programs is full" in answers[-1].get_json()["error"]
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT SUM(length(code) + length(stdin)) FROM snippets")).scalar()
+    assert stored <= 1 << 20
+    assert client.get(answers[0].get_json()["url"]).status_code == 200
