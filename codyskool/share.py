@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from . import snippets
 from .db import get_engine
+from .errors import BadRequest
 from .pages import render_ide
 from .service import get_service
 
@@ -48,7 +49,10 @@ def create_snippet() -> Any:
     request.max_content_length = (
         JSON_ESCAPE_FACTOR * (limits.code_limit_bytes + limits.stdin_limit_bytes) + JSON_OVERHEAD_BYTES
     )
-    program = snippets.validate(request.get_json(silent=True), service.languages, limits)
+    payload = request.get_json(silent=True)
+    if payload is None:  # not JSON at all (read_program takes a missing body as an empty object)
+        raise BadRequest("'share' expects a JSON object with 'language' and 'code'")
+    program = snippets.validate(payload, service.languages, limits)
     service.admission.record_share(service.client())  # only valid requests count
     max_total_bytes = current_app.config["SNIPPETS_MAX_TOTAL_MB"] << 20
     snippet = snippets.create(get_engine(), program.language.id, program.code, program.stdin,
