@@ -95,8 +95,8 @@ function run() {
   const code = editor.getCode();
   editor.clearDiagnostics();
   term.clear();
-  if (limits.code_bytes && utf8Length(code) > limits.code_bytes) {
-    term.system(`The program is larger than the limit of ${Math.floor(limits.code_bytes / 1024)} KiB.`, "error");
+  if (limits.code_limit_bytes && utf8Length(code) > limits.code_limit_bytes) {
+    term.system(`The program is larger than the limit of ${Math.floor(limits.code_limit_bytes / 1024)} KiB.`, "error");
     return;
   }
   const payload = { language, code };

@@ -269,8 +269,8 @@ async function upload(event) {
   const file = input.files && input.files[0];
   input.value = ""; // choosing the same file again fires "change" again
   if (!file) return;
-  if (app.limits.code_bytes && file.size > app.limits.code_bytes) {
-    app.showBanner(`${file.name} is larger than the limit of ${Math.floor(app.limits.code_bytes / 1024)} KiB.`, "warn", 6000);
+  if (app.limits.code_limit_bytes && file.size > app.limits.code_limit_bytes) {
+    app.showBanner(`${file.name} is larger than the limit of ${Math.floor(app.limits.code_limit_bytes / 1024)} KiB.`, "warn", 6000);
     return;
   }
   let text;
