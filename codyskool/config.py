@@ -68,6 +68,23 @@ SOURCE_PATTERN = re.compile(
 )
 
 
+BASE_URL_PATTERN = re.compile(
+    r"https?://([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:(?P<port>\d{1,5}))?(/[A-Za-z0-9._~%/-]*)?"
+)
+
+
+def base_url(text: str) -> str:
+    """The server's public address for the links it hands out: an http(s) origin with an optional
+    path (no query, no fragment), without a trailing slash; empty for relative links."""
+    text = text.strip()
+    if not text:
+        return ""
+    found = BASE_URL_PATTERN.fullmatch(text)
+    if not found or int(found.group("port") or 1) > 65535:
+        raise ValueError(f"expected an http(s) address such as https://code.example.org, got {text!r}")
+    return text.rstrip("/")
+
+
 def one_of(*choices: str) -> Callable[[str], str]:
     def parse_choice(text: str) -> str:
         if text not in choices:
@@ -129,6 +146,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("BACKEND", "auto", one_of("auto", "docker", "local"), "Docker if reachable (auto), docker, local"),
     Option("ALLOW_PUBLIC_LOCAL", False, parse_bool, "allow the local backend on a non-loopback address"),
     Option("LOG_LEVEL", "INFO", str, "logging level"),
+    Option("BASE_URL", "", base_url, "public address for the links the server hands out, e.g. "
+           "https://code.example.org (empty = relative links)"),
     # Docker backend
     Option("SANDBOX_IMAGE", "codyskool-sandbox:latest", str, "image built from sandbox/"),
     Option("DOCKER_RUNTIME", "", str, "Docker runtime for sandboxes, e.g. runsc (gVisor); empty = default"),
@@ -179,6 +198,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("DATA_DIR", str(PROJECT_ROOT / "data"), str, "where the default SQLite database lives"),
     Option("DATABASE_URL", "", str, "SQLAlchemy URL of the snippet database (also read from DATABASE_URL; "
            "empty = SQLite file in DATA_DIR)"),
+    Option("SNIPPETS_MAX_TOTAL_MB", 512, non_negative(int),
+           "what all shared programs together may take, MiB; more shares are refused (0 = no cap)"),
+    Option("SNIPPET_RETENTION_DAYS", 365, non_negative(int),
+           "shared programs nobody opened for this many days are deleted (0 = kept for ever)"),
     Option("FRAME_ANCESTORS", ("*",), source_list, "pages that may frame /embed (CSP frame-ancestors)"),
     Option("IDE_FRAME_ANCESTORS", ("'self'",), source_list, "pages that may frame every other page"),
     Option("EMBED_ALLOWED_ORIGINS", ("*",), source_list, "origins whose pages may drive embeds"),

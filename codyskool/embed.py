@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request
 
 from .programs import read_program
 from .service import get_service
-from .share import load_or_404
+from .share import load_or_404, snippet_url
 
 bp = Blueprint("embed", __name__)
 
@@ -67,7 +67,7 @@ def embed_snippet(snippet_id: str) -> str:
     if snippet.language not in get_service().languages:
         abort(404, f"This server cannot run {snippet.language} programs.")
     program = {key: getattr(snippet, key) for key in ("id", "language", "code", "stdin")}
-    return render_embed(program, url_for("share.snippet_page", snippet_id=snippet.id, _external=True))
+    return render_embed(program, snippet_url(snippet.id))
 
 
 @bp.get("/embed")

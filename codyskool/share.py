@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from . import snippets
 from .db import get_engine
+from .errors import BadRequest
 from .pages import render_ide
 from .service import get_service
 
@@ -16,8 +17,19 @@ bp = Blueprint("share", __name__)
 NOT_FOUND = "There is no shared program at this address. Check that the link was copied whole."
 
 
+def public_url(endpoint: str, **values: Any) -> str:
+    """A link the server hands out: under CODYSKOOL_BASE_URL, else relative to the server's root;
+    never built from the request's Host header, which the client chooses."""
+    path = url_for(endpoint, **values)
+    base = current_app.config["BASE_URL"]
+    if not base:
+        return path
+    root = request.script_root  # the prefix a proxy mounted the app under: BASE_URL names it
+    return base + (path[len(root):] if root and path.startswith(root + "/") else path)
+
+
 def snippet_url(snippet_id: str) -> str:
-    return url_for("share.snippet_page", snippet_id=snippet_id, _external=True)
+    return public_url("share.snippet_page", snippet_id=snippet_id)
 
 
 def load_or_404(snippet_id: str) -> snippets.Snippet:
@@ -30,9 +42,14 @@ def load_or_404(snippet_id: str) -> snippets.Snippet:
 @bp.post("/api/snippets")
 def create_snippet() -> Any:
     service = get_service()
-    program = snippets.validate(request.get_json(silent=True), service.languages, service.limits)
+    payload = request.get_json(silent=True)
+    if payload is None:  # not JSON at all (read_program takes a missing body as an empty object)
+        raise BadRequest("'share' expects a JSON object with 'language' and 'code'")
+    program = snippets.validate(payload, service.languages, service.limits)
     service.admission.record_share(service.client())  # only valid requests count
-    snippet = snippets.create(get_engine(), program.language.id, program.code, program.stdin)
+    max_total_bytes = current_app.config["SNIPPETS_MAX_TOTAL_MB"] << 20
+    snippet = snippets.create(get_engine(), program.language.id, program.code, program.stdin,
+                              max_total_bytes=max_total_bytes)  # fmt: skip
     url = snippet_url(snippet.id)
     return jsonify(id=snippet.id, url=url), 201, {"Location": url}
 

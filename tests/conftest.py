@@ -285,6 +285,7 @@ def page(browser: Any, app_url: str) -> Iterator[Any]:
 LIVE_FIXTURES = frozenset({
     "server", "live_server", "docker_server", "browser", "app_url",  # here
     "red", "red_local", "target",  # tests/redteam_plugin.py
+    "guarded",  # test_redteam_server.py
     "gated",  # test_admission.py
     "gallery_server",  # test_gallery.py
     "lang_server",  # test_languages.py

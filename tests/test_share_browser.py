@@ -405,7 +405,7 @@ def test_embed_options(browser, app_url: str):
         for selector in ["#run", "#stop", "#open-link"]:
             box = page.locator(selector).bounding_box()
             assert box and box["x"] + box["width"] <= 320, selector
-        assert page.locator("#open-link").get_attribute("href") == f"{app_url}/s/{snippet_id}"
+        assert page.locator("#open-link").evaluate("link => link.href") == f"{app_url}/s/{snippet_id}"
 
         page.goto(f"{app_url}/embed?language=python&hide_editor=1#code={fragment_data('print(6 * 7)')}")
         page.wait_for_function("window.codyskool.getCode() === 'print(6 * 7)'")

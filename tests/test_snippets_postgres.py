@@ -154,7 +154,7 @@ def test_store_and_load_on_postgresql(pg_server: LiveServer, cluster: Cluster):
         assert row == ("python", len(code))
         columns = {name for (name,) in connection.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'snippets'")}  # fmt: skip
-    assert columns == {"id", "language", "code", "stdin", "created_at"}
+    assert columns == {"id", "language", "code", "stdin", "created_at", "last_visited_at", "stored_bytes"}
 
 
 def test_limits_on_postgresql(pg_server: LiveServer):
@@ -178,3 +178,44 @@ def test_servers_starting_together_migrate_once(cluster: Cluster):
     finally:
         for server in servers:
             server.stop()
+
+
+def test_the_store_bounds_on_postgresql(cluster: Cluster):
+    """The migration of existing rows (octet_length), the total cap, visits, the purge and the
+    recount, on PostgreSQL (on SQLite: tests/test_snippet_storage.py)."""
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from codyskool import db, snippets
+    from codyskool.errors import Busy
+
+    engine = db.create_db_engine(db.database_url({"DATABASE_URL": cluster.create_database("store")}, {}))
+    try:
+        config = db.alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+            connection.execute(text(
+                "INSERT INTO snippets (id, language, code, stdin, created_at) VALUES"
+                " ('AAAAAAAAAAAA', 'python', 'print(\"ü\")', 'ä', now() - interval '2 years')"))  # fmt: skip
+        db.upgrade(engine)
+        old = snippets.load(engine, "AAAAAAAAAAAA", now=datetime(2000, 1, 1, tzinfo=UTC))  # no visit
+        assert old.last_visited_at == old.created_at
+        assert snippets.stored_total(engine) == snippets.stored_size('print("ü")', "ä")
+
+        cap = snippets.stored_total(engine) + snippets.stored_size("x" * 100, "")
+        kept = snippets.create(engine, "python", "x" * 100, max_total_bytes=cap)
+        with pytest.raises(Busy):
+            snippets.create(engine, "python", "y", max_total_bytes=cap)
+
+        now = datetime.now(UTC)
+        assert snippets.purge_unvisited(engine, now - timedelta(days=365)) == 1
+        assert snippets.load(engine, "AAAAAAAAAAAA") is None
+        later = now + timedelta(days=2)
+        assert snippets.load(engine, kept.id, now=later).last_visited_at == later
+        assert snippets.stored_total(engine) == snippets.stored_size("x" * 100, "")
+        assert snippets.reconcile_usage(engine) == snippets.stored_size("x" * 100, "")
+    finally:
+        engine.dispose()

@@ -108,9 +108,10 @@ const baseTheme = EditorView.theme({
  *          diagnostics?: HTMLElement, onRun?: () => void, onChange?: () => void,
  *          onLanguage?: (id: string) => void, onReadOnlyInput?: () => void,
  *          persist?: boolean, readOnly?: boolean, theme?: "light" | "dark" | "",
- *          program?: {language: string, code: string}}} config
+ *          program?: {language: string, code: string}, styleNonce?: string}} config
  *   `program` opens that program instead of the one kept in the browser; `persist: false` keeps
- *   changes in memory only; `onReadOnlyInput` is called when someone types while read-only.
+ *   changes in memory only; `onReadOnlyInput` is called when someone types while read-only;
+ *   `styleNonce` is the CSP nonce CodeMirror's <style> elements need to apply.
  */
 export function initEditor(config) {
   options = { ...options, ...config };
@@ -139,6 +140,7 @@ export function initEditor(config) {
     state: EditorState.create({
       doc: saved ?? (current ? templateFor(current) : ""),
       extensions: [
+        config.styleNonce ? EditorView.cspNonce.of(config.styleNonce) : [],
         runKeys,
         basicSetup,
         keymap.of([indentWithTab]),

@@ -89,8 +89,8 @@ function setCode(message) {
   const language = message.language || app.editor.getLanguage();
   if (typeof message.code !== "string") return "set-code needs 'code' (a string)";
   if (!app.languages.some((l) => l.id === language)) return `unknown language ${JSON.stringify(language)}`;
-  if (app.limits.code_bytes && utf8Length(message.code) > app.limits.code_bytes) {
-    return `the program is larger than the limit of ${Math.floor(app.limits.code_bytes / 1024)} KiB`;
+  if (app.limits.code_limit_bytes && utf8Length(message.code) > app.limits.code_limit_bytes) {
+    return `the program is larger than the limit of ${Math.floor(app.limits.code_limit_bytes / 1024)} KiB`;
   }
   app.editor.loadProgram(language, message.code);
   if (typeof message.stdin === "string") app.setStdin(message.stdin);

@@ -66,9 +66,9 @@ export async function programFromFragment(hash, limits = {}) {
   const params = new URLSearchParams(String(hash || "").replace(/^#/, ""));
   const encoded = params.get("code");
   if (encoded === null) return null;
-  const code = await decompress(encoded, limits.code_bytes || Infinity);
+  const code = await decompress(encoded, limits.code_limit_bytes || Infinity);
   const stdinEncoded = params.get("stdin");
-  const stdin = stdinEncoded ? await decompress(stdinEncoded, limits.stdin_bytes || Infinity) : "";
+  const stdin = stdinEncoded ? await decompress(stdinEncoded, limits.stdin_limit_bytes || Infinity) : "";
   return { language: params.get("lang") || "", code, stdin };
 }
 

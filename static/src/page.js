@@ -95,8 +95,8 @@ function run() {
   const code = editor.getCode();
   editor.clearDiagnostics();
   term.clear();
-  if (limits.code_bytes && utf8Length(code) > limits.code_bytes) {
-    term.system(`The program is larger than the limit of ${Math.floor(limits.code_bytes / 1024)} KiB.`, "error");
+  if (limits.code_limit_bytes && utf8Length(code) > limits.code_limit_bytes) {
+    term.system(`The program is larger than the limit of ${Math.floor(limits.code_limit_bytes / 1024)} KiB.`, "error");
     return;
   }
   const payload = { language, code };
@@ -257,6 +257,9 @@ function sendInput(payload) {
 
 /** Starts the page and returns what the page's own modules use (share.js, gallery.js, embed.js). */
 export function startPage() {
+  // The nonce the page's CSP gives its <style> elements (codyskool/headers.py), from the script
+  // element that loaded this bundle: startPage runs while it executes.
+  const styleNonce = document.currentScript?.nonce || "";
   const languages = readJson("languages", []);
   limits = readJson("limits", {});
   const page = readJson("page-config", { mode: "ide" });
@@ -289,6 +292,7 @@ export function startPage() {
     persist: page.mode === "ide",
     readOnly: !!program && (page.mode === "snippet" || !!embedOptions.readonly),
     theme: embedOptions.theme || "",
+    styleNonce,
   });
 
   els.runButton.addEventListener("click", run);

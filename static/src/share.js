@@ -177,7 +177,8 @@ async function share() {
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(body.error || `the server answered ${response.status}`);
-      saved = { key, id: body.id, url: body.url };
+      // The server's link is relative unless it knows its public address (CODYSKOOL_BASE_URL).
+      saved = { key, id: body.id, url: new URL(body.url, location.href).href };
       lastShare = saved;
     }
     $("share-link").value = saved.url;
@@ -268,8 +269,8 @@ async function upload(event) {
   const file = input.files && input.files[0];
   input.value = ""; // choosing the same file again fires "change" again
   if (!file) return;
-  if (app.limits.code_bytes && file.size > app.limits.code_bytes) {
-    app.showBanner(`${file.name} is larger than the limit of ${Math.floor(app.limits.code_bytes / 1024)} KiB.`, "warn", 6000);
+  if (app.limits.code_limit_bytes && file.size > app.limits.code_limit_bytes) {
+    app.showBanner(`${file.name} is larger than the limit of ${Math.floor(app.limits.code_limit_bytes / 1024)} KiB.`, "warn", 6000);
     return;
   }
   let text;

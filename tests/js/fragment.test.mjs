@@ -71,9 +71,9 @@ describe("fragments", { skip: noDeflateRaw }, () => {
 
   test("the limits apply to code and stdin separately", async () => {
     const hash = `#lang=python&code=${zlibData("12345")}&stdin=${zlibData("123")}`;
-    assert.equal((await programFromFragment(hash, { code_bytes: 5, stdin_bytes: 3 })).code, "12345");
-    await assert.rejects(programFromFragment(hash, { code_bytes: 4, stdin_bytes: 3 }), /larger than 4 bytes/);
-    await assert.rejects(programFromFragment(hash, { code_bytes: 5, stdin_bytes: 2 }), /larger than 2 bytes/);
+    assert.equal((await programFromFragment(hash, { code_limit_bytes: 5, stdin_limit_bytes: 3 })).code, "12345");
+    await assert.rejects(programFromFragment(hash, { code_limit_bytes: 4, stdin_limit_bytes: 3 }), /larger than 4 bytes/);
+    await assert.rejects(programFromFragment(hash, { code_limit_bytes: 5, stdin_limit_bytes: 2 }), /larger than 2 bytes/);
   });
 });
 
