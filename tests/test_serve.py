@@ -48,7 +48,7 @@ def test_a_sandbox_image_built_from_another_runner_is_named_at_start_up() -> Non
                 output = live.output()
             finally:
                 live.stop()
-            said = "built from another sandbox/runner.py" in output
+            said = "built from another sandbox/runner/" in output
             assert said == warned, f"{image}: warned={said}\n{output}"
     finally:
         subprocess.run(["docker", "rmi", "-f", stale], capture_output=True, timeout=60)
