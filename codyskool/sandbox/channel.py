@@ -1,17 +1,38 @@
-"""The server's side of the runner's channel: jobs in, frames out (see sandbox/runner.py)."""
+"""The server's side of the runner's channel: jobs in, frames out (the format: sandbox/runner/wire.py)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import marshal
-import struct
+import sys
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
-FRAME_HEADER = struct.Struct(">cI")  # the same layout as FRAME_HEADER in sandbox/runner.py
-JOB_HEADER = struct.Struct(">I")
-KINDS = {b"r": "ready", b"o": "stdout", b"e": "stderr", b"p": "prompt", b"s": "status", b"x": "exit"}
-MAX_FRAME = 1 << 24
+from ..config import PROJECT_ROOT
+
+WIRE_FILE = PROJECT_ROOT / "sandbox" / "runner" / "wire.py"
+WIRE_MODULE = "_codyskool_runner_wire"  # private: not the runner package, which runs in the sandbox
+
+
+def _load_wire() -> ModuleType:
+    """The runner's wire.py, loaded by its path once: the frame format is written there only."""
+    if WIRE_MODULE not in sys.modules:
+        spec = importlib.util.spec_from_file_location(WIRE_MODULE, WIRE_FILE)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load the runner's wire format from {WIRE_FILE}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[WIRE_MODULE] = module
+    return sys.modules[WIRE_MODULE]
+
+
+_wire = _load_wire()
+FRAME_HEADER = _wire.FRAME_HEADER
+JOB_HEADER = _wire.JOB_HEADER
+KINDS: dict[bytes, str] = _wire.FRAME_KINDS
+MAX_FRAME: int = _wire.MAX_FRAME
 READY_FRAME = FRAME_HEADER.pack(b"r", 0)  # the runner's first words: it waits for its job
 
 
