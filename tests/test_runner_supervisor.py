@@ -88,3 +88,12 @@ def test_a_daemonized_grandchild_is_killed_when_the_program_ends(tmp_path: Path)
 def test_a_large_output_arrives_whole(tmp_path: Path) -> None:
     result = run(job(tmp_path, SH, "head -c 300000 /dev/zero | tr '\\0' x\n"))
     assert result.text("stdout") == "x" * 300_000
+
+
+def test_sigterm_to_the_runner_ends_the_program_and_still_reports_its_exit(tmp_path: Path) -> None:
+    """How the local backend stops a run: the runner kills everything, then says how it ended."""
+    runner = Runner(job(tmp_path, SH, "echo started\nsleep 60\n"))
+    assert runner.wait_for("stdout") == b"started\n"
+    runner.process.terminate()
+    result = runner.finish(timeout=3)
+    assert (result.exit["signal"], result.exit["code"]) == ("SIGKILL", None)

@@ -214,7 +214,7 @@ class Supervisor:
                 os.kill(target, signal.SIGKILL)
             except OSError:
                 pass
-        reap_children(phase.pid)
+        self.reap(phase)  # a program killed here (on SIGTERM) still ends with its own status
 
     def receive_stdin(self) -> None:
         try:
