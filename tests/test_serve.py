@@ -9,6 +9,8 @@ import uuid
 
 from conftest import ROOT, LiveServer, free_port, require_docker
 
+from codyskool.sandbox.docker_backend import RUNNER_HASH_LABEL, image_has_this_runner, runner_hash
+
 
 def serve(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -30,6 +32,20 @@ def test_a_bad_setting_stops_start_up_with_its_name() -> None:
     assert result.returncode != 0
     assert "CODYSKOOL_WALL_TIME_LIMIT_S" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_image_label_and_the_server_hash_the_runner_package_alike() -> None:
+    """scripts/setup-docker.sh labels the image with the hash that image_has_this_runner checks."""
+    script = (ROOT / "scripts" / "setup-docker.sh").read_text()
+    start = script.index("runner_hash() {")
+    function = script[start : script.index("\n}\n", start) + 3]
+    shell = subprocess.run(["bash", "-c", f"{function}runner_hash sandbox/runner"], cwd=ROOT,
+                           capture_output=True, text=True, check=True, timeout=30)
+    here = runner_hash()
+    assert here and shell.stdout.strip() == here
+    assert image_has_this_runner({"Config": {"Labels": {RUNNER_HASH_LABEL: here}}})
+    assert not image_has_this_runner({"Config": {"Labels": {RUNNER_HASH_LABEL: "0000"}}})
+    assert image_has_this_runner({"Config": {"Labels": None}})  # built without the label: cannot tell
 
 
 def test_a_sandbox_image_built_from_another_runner_is_named_at_start_up() -> None:
