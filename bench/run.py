@@ -208,7 +208,7 @@ def preflight() -> None:
     try:
         engine.ping()
         if not image_has_this_runner(engine.inspect_image(IMAGE)):
-            sys.exit(f"bench: {IMAGE} was built from another sandbox/runner.py: run scripts/setup-docker.sh")
+            sys.exit(f"bench: {IMAGE} was built from another sandbox/runner/: run scripts/setup-docker.sh")
     except NotFound:
         sys.exit(f"bench: the sandbox image {IMAGE} is missing: run scripts/setup-docker.sh")
     except EngineError as error:

@@ -13,7 +13,7 @@
 #      one; trimmed of package caches, documentation and translations: about 75 MB);
 #   3. `docker build` sandbox/ into $CODYSKOOL_SANDBOX_IMAGE (default codyskool-sandbox:latest),
 #      every time: the layer cache makes an unchanged build take a second or two, and a changed
-#      sandbox/runner.py always lands in the image.
+#      runner (sandbox/runner/) always lands in the image.
 #
 # Usage: scripts/setup-docker.sh [--optional]
 #   --optional (or CODYSKOOL_DOCKER_OPTIONAL=1): a failure is a warning and the exit status is 0,
@@ -216,13 +216,20 @@ choose_base() {
   log "base image: $BASE"
 }
 
+runner_hash() {
+  # The hash of the runner package in folder $1: sha256 of `sha256sum` of its *.py files in
+  # byte order of their names, as runner_hash() in codyskool/sandbox/docker_backend.py computes it.
+  (cd "$1" && find . -maxdepth 1 -name '*.py' -printf '%f\n' | LC_ALL=C sort | xargs sha256sum --) \
+    | sha256sum | cut -d' ' -f1
+}
+
 build_image() {
   [ -f "$ROOT/sandbox/Dockerfile" ] || fail "sandbox/Dockerfile is missing"
-  [ -f "$ROOT/sandbox/runner.py" ] || fail "sandbox/runner.py is missing: the sandbox image needs it"
+  [ -f "$ROOT/sandbox/runner/__main__.py" ] || fail "sandbox/runner/ is missing: the sandbox image needs it"
   # The runner's hash as a label: the server warns, and the benchmark refuses, when the image was
-  # built from another sandbox/runner.py than the one beside them.
+  # built from another sandbox/runner/ than the one beside them.
   local runner_sha
-  runner_sha="$(sha256sum "$ROOT/sandbox/runner.py" | cut -d' ' -f1)"
+  runner_sha="$(runner_hash "$ROOT/sandbox/runner")"
   local args=(--network host --build-arg "BASE=$BASE" --label "org.codyskool.runner-sha256=$runner_sha" -t "$IMAGE")
   if [ -n "${CODYSKOOL_APT_OPTS:-}" ]; then
     args+=(--build-arg "APT_OPTS=$CODYSKOOL_APT_OPTS")

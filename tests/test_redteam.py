@@ -327,7 +327,7 @@ refused("host pid 1 root", lambda: os.listdir("/proc/1/root/work/main"))
 @BOTH
 def test_writing_outside_the_work_dir(target: LiveServer, connect: Connect) -> None:
     host_probe = ROOT / f"redteam-escaped-{secrets.token_hex(4)}"
-    paths = ["/usr/bin/evil", "/opt/codyskool/runner.py", "/usr/lib/evil", str(host_probe)]
+    paths = ["/usr/bin/evil", "/opt/codyskool/runner/wire.py", "/usr/lib/evil", str(host_probe)]
     if target.backend == "docker":
         paths += ["/evil", "/etc/passwd", "/var/tmp/evil", "/run/evil", "/home/evil", "/sys/kernel/evil",
                   "/proc/sys/kernel/core_pattern", "/proc/sysrq-trigger"]

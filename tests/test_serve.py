@@ -13,6 +13,8 @@ from live import DOCKER, IMAGE, free_port
 
 pytestmark = pytest.mark.live  # every test starts a server
 
+from codyskool.sandbox.docker_backend import RUNNER_HASH_LABEL, image_has_this_runner, runner_hash
+
 
 def serve(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -36,6 +38,20 @@ def test_a_bad_setting_stops_start_up_with_its_name() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_the_image_label_and_the_server_hash_the_runner_package_alike() -> None:
+    """scripts/setup-docker.sh labels the image with the hash that image_has_this_runner checks."""
+    script = (ROOT / "scripts" / "setup-docker.sh").read_text()
+    start = script.index("runner_hash() {")
+    function = script[start : script.index("\n}\n", start) + 3]
+    shell = subprocess.run(["bash", "-c", f"{function}runner_hash sandbox/runner"], cwd=ROOT,
+                           capture_output=True, text=True, check=True, timeout=30)
+    here = runner_hash()
+    assert here and shell.stdout.strip() == here
+    assert image_has_this_runner({"Config": {"Labels": {RUNNER_HASH_LABEL: here}}})
+    assert not image_has_this_runner({"Config": {"Labels": {RUNNER_HASH_LABEL: "0000"}}})
+    assert image_has_this_runner({"Config": {"Labels": None}})  # built without the label: cannot tell
+
+
 def test_a_sandbox_image_built_from_another_runner_is_named_at_start_up() -> None:
     """After a code update without an image rebuild the image's runner is not the server's."""
     require_docker()
@@ -49,7 +65,7 @@ def test_a_sandbox_image_built_from_another_runner_is_named_at_start_up() -> Non
                 output = live.output()
             finally:
                 live.stop()
-            said = "built from another sandbox/runner.py" in output
+            said = "built from another sandbox/runner/" in output
             assert said == warned, f"{image}: warned={said}\n{output}"
     finally:
         DOCKER.remove_image(stale)

@@ -22,7 +22,7 @@ BACKEND_ONLY = ("language", "bounded_address_space")  # fields of a Job the runn
 
 @dataclass
 class Job:
-    """Everything the in-sandbox runner needs to run one program (see sandbox/runner.py)."""
+    """Everything the in-sandbox runner needs to run one program (see sandbox/runner/)."""
 
     files: dict[str, str]
     main: str

@@ -13,6 +13,7 @@ import socket
 import struct
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from ..concurrency import Tasks
@@ -24,13 +25,13 @@ from .pool import WarmPool
 
 log = logging.getLogger(__name__)
 
-RUNNER_COMMAND = ["python3", "/opt/codyskool/runner.pyc"]  # compiled in the image
+RUNNER_COMMAND = ["python3", "/opt/codyskool/runner.pyc"]  # the runner package bundled by the image's build
 SANDBOX_USER = "10001:10001"
 WORKDIR = "/work"
 LABEL = "org.codyskool.sandbox"
 INSTANCE_LABEL = "org.codyskool.instance"
 RUNNER_HASH_LABEL = "org.codyskool.runner-sha256"  # set by scripts/setup-docker.sh
-RUNNER_SOURCE = PROJECT_ROOT / "sandbox" / "runner.py"
+RUNNER_PACKAGE = PROJECT_ROOT / "sandbox" / "runner"
 DOCKER_STREAM_HEADER = struct.Struct(">BxxxI")
 STDOUT, STDERR = 1, 2
 READY_TIMEOUT_S = 30.0
@@ -201,15 +202,23 @@ def remove_container(engine: Engine, container_id: str) -> bool:
     return False
 
 
+def runner_hash(package: Path = RUNNER_PACKAGE) -> str | None:
+    """The hash of the runner package as runner_hash() in scripts/setup-docker.sh computes it (the
+    sha256 of `sha256sum *.py` in byte order of the names); None without the package."""
+    try:
+        files = sorted(package.glob("*.py"), key=lambda path: path.name.encode())
+        listing = "".join(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n" for path in files)
+    except OSError:
+        return None
+    return hashlib.sha256(listing.encode()).hexdigest() if files else None
+
+
 def image_has_this_runner(image: dict[str, Any]) -> bool:
-    """Whether the image's runner is sandbox/runner.py as it is here; True when either side cannot
+    """Whether the image's runner is sandbox/runner/ as it is here; True when either side cannot
     tell (an image built without the label, or a server installed without the sandbox folder)."""
     built_from = ((image.get("Config") or {}).get("Labels") or {}).get(RUNNER_HASH_LABEL)
-    try:
-        here = hashlib.sha256(RUNNER_SOURCE.read_bytes()).hexdigest()
-    except OSError:
-        return True
-    return built_from is None or built_from == here
+    here = runner_hash()
+    return built_from is None or here is None or built_from == here
 
 
 def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None) -> dict[str, Any]:
@@ -285,7 +294,7 @@ class DockerBackend(Backend):
         try:
             self.engine = Engine()
             if not image_has_this_runner(self.engine.inspect_image(image)):
-                log.warning("the sandbox image %s was built from another sandbox/runner.py than this "
+                log.warning("the sandbox image %s was built from another sandbox/runner/ than this "
                             "server's: rebuild it with scripts/setup-docker.sh", image)
         except NotFound:
             message = f"the sandbox image {image!r} is missing: run scripts/setup-docker.sh"

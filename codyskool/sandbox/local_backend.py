@@ -169,7 +169,7 @@ class LocalBackend(Backend):
 
     def command(self, workdir: str) -> tuple[list[str], str]:
         """The command that starts the runner, and the work dir as the runner sees it."""
-        runner = [self.python, str(RUNNER_DIR / "runner.py")]
+        runner = [self.python, str(RUNNER_DIR / "runner")]  # the package's folder: its __main__.py
         if not self.bwrap:
             return runner, workdir
         python_home = str(Path(os.path.realpath(self.python)).parent.parent)
@@ -186,7 +186,7 @@ class LocalBackend(Backend):
             "--ro-bind", str(RUNNER_DIR), "/opt/codyskool",
             "--bind", workdir, "/work", "--chdir", "/work",
             "--setenv", "HOME", "/work",
-            self.python, "/opt/codyskool/runner.py",
+            self.python, "/opt/codyskool/runner",
         ]  # fmt: skip
         return wrapped, "/work"
 

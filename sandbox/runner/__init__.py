@@ -1,0 +1,27 @@
+"""The in-sandbox runner: runs one program and reports on it through framed messages.
+
+It runs inside the sandbox (as the container's PID 1, or under the local backend as a subprocess)
+with nothing but the standard library, and it is the only thing that talks to the server. It
+reads a job from its stdin and writes frames to its stdout (the format: wire.py). Python programs
+run in a fork of it, so a pre-started sandbox has already paid for the interpreter's start (the
+warm pool); other languages are exec'ed as child processes.
+
+    wire.py          the frame and job format, shared with the server
+    main.py          start-up: ready, the job, its files, then the supervisor
+    supervisor.py    runs the commands, relays stdin and output, reaps, reports the exit
+    limits.py        rlimits and the child's clean start, prctl, the cgroup's OOM kills
+    waits.py         whether a program blocked on its stdin waits for input
+    python_child.py  a Python program in a fork: its streams, input(), its tracebacks
+    __main__.py      `python3 sandbox/runner`, and the loader of the image's bundle
+    bundle.py        builds that bundle, the one file the image runs
+
+Imports are few and cheap on purpose: a run's sandbox starts this interpreter afresh, and on a
+busy host the CPU it spends here is a share of how many runs per second the host can do
+(`signal` pulls in `enum`, `array` `collections.abc`, `json` a package, `ctypes` a whole FFI:
+about 5 ms). At the end, os._exit: every frame went out through os.write.
+"""
+
+import os
+
+PACKAGE_DIR = os.path.dirname(__file__)  # absolute, as the loader in __main__.py names files
+RUNNER_DIR = os.path.dirname(PACKAGE_DIR)  # {runner_dir} in languages.toml: the folder of lang/

@@ -1,0 +1,322 @@
+"""The supervisor: runs the job's commands, relays stdin in and output out, reaps processes, and
+reports how each command ended."""
+
+import _signal as signal
+import errno
+import fcntl
+import os
+import select
+import time
+
+from . import RUNNER_DIR
+from .limits import child_setup, oom_kills
+from .python_child import run_program
+from .waits import waiting_for_input
+from .wire import CONTROL_KIND, FRAME_HEADER, KIND, write_frame, write_json_frame
+
+INPUT_WATCH_S = 0.1  # how often a program without a prompt hook is checked for waiting on input
+IDLE_WAKE_S = 0.5
+READ_SIZE = 65536
+CONTROL = b"c"  # the readers' mark of the control pipe, whose bytes are frames to decode
+
+
+class Phase:
+    """One command of the job (compile or run) as it runs: its process, pipes and end."""
+
+    def __init__(self, pid: int, stdin_w: int, stdout_r: int, stderr_r: int, control_r: int,
+                 relay_stdin: bool, watch_input: bool) -> None:
+        self.pid = pid
+        self.stdin_w = stdin_w  # -1 once closed
+        self.stdout_r = stdout_r
+        self.stderr_r = stderr_r
+        self.control_r = control_r
+        self.readers = {stdout_r: KIND["stdout"], stderr_r: KIND["stderr"], control_r: CONTROL}
+        self.control_buffer = bytearray()
+        self.relay_stdin = relay_stdin
+        # Programs without a prompt hook (all but Python's) are watched instead: blocked reading
+        # an empty stdin means waiting for input, which the server must not count as run time.
+        self.watch_input = watch_input
+        self.announced = False  # the wait for input it is in has been reported
+        self.status: int | None = None
+        self.rusage: object = None
+        self.started = time.monotonic()
+        if not relay_stdin:
+            self.close_stdin()
+
+    def close_stdin(self) -> None:
+        if self.stdin_w >= 0:
+            os.close(self.stdin_w)
+            self.stdin_w = -1
+
+    def report(self) -> dict:
+        """The exit frame's fields of how the command ended."""
+        code = signal_name = None
+        if self.status is not None and os.WIFSIGNALED(self.status):
+            signal_name = name_of_signal(os.WTERMSIG(self.status))
+        elif self.status is not None:
+            code = os.WEXITSTATUS(self.status)
+        cpu_ms = None
+        if self.rusage is not None:
+            cpu_ms = round((self.rusage.ru_utime + self.rusage.ru_stime) * 1000)
+        return {
+            "cpu_ms": cpu_ms,
+            "code": code,
+            "signal": signal_name,
+            "time_ms": round((time.monotonic() - self.started) * 1000, 1),
+            "memory_kb": getattr(self.rusage, "ru_maxrss", None),
+        }
+
+
+class Supervisor:
+    """Relays stdin in, program output out, reaps processes, and reports how the program ended."""
+
+    def __init__(self, job: dict, stdin_fd: int = 0, out_fd: int = 1) -> None:
+        self.job = job
+        self.stdin_fd = stdin_fd
+        self.out_fd = out_fd
+        self.pending_stdin = bytearray(job.get("stdin", "").encode())
+        self.stdin_open = True
+        self.memory_exceeded = False
+        self.terminated = False
+        self.workdir_prefix = os.getcwd().encode() + b"/"
+        self.wakeup_r, wakeup_w = os.pipe()
+        for fd in (self.wakeup_r, wakeup_w):
+            fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
+        signal.set_wakeup_fd(wakeup_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGTERM, self.terminate)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+    def terminate(self, *_: object) -> None:
+        self.terminated = True
+
+    def run(self) -> None:
+        compile_cmd = self.job.get("compile")
+        if compile_cmd:
+            write_json_frame(self.out_fd, KIND["status"], {"phase": "compiling"})
+            result = self.run_phase(compile_cmd, self.job.get("compile_limits", {}), relay_stdin=False)
+            if result["code"] != 0 or self.terminated:
+                result["phase"] = "compile"
+                write_json_frame(self.out_fd, KIND["exit"], result)
+                return
+        write_json_frame(self.out_fd, KIND["status"], {"phase": "running"})
+        oom_before = oom_kills()
+        result = self.run_phase(self.job["run"], self.job.get("limits", {}), relay_stdin=True)
+        result["phase"] = "run"
+        result["memory"] = self.memory_exceeded or oom_kills() > oom_before
+        write_json_frame(self.out_fd, KIND["exit"], result)
+
+    def run_phase(self, command: list[str] | None, limits: dict, relay_stdin: bool) -> dict:
+        """Run one command (None: the Python program, in a fork) until it and its pipes end."""
+        phase = self.spawn(command, limits, relay_stdin)
+        while self.step(phase):
+            pass
+        phase.close_stdin()
+        return phase.report()
+
+    def spawn(self, command: list[str] | None, limits: dict, relay_stdin: bool) -> Phase:
+        stdin_r, stdin_w = os.pipe()
+        stdout_r, stdout_w = os.pipe()
+        stderr_r, stderr_w = os.pipe()
+        control_r, control_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            self.become_program(command, limits, (stdin_r, stdout_w, stderr_w, control_w))
+        for fd in (stdin_r, stdout_w, stderr_w, control_w):
+            os.close(fd)
+        for fd in (stdin_w, stdout_r, stderr_r, control_r):
+            fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
+        watch_input = relay_stdin and bool(self.job.get("watch_stdin"))
+        return Phase(pid, stdin_w, stdout_r, stderr_r, control_r, relay_stdin, watch_input)
+
+    def become_program(self, command: list[str] | None, limits: dict, fds: tuple[int, int, int, int]) -> None:
+        """In the forked child: set it up and exec the command, or run the Python program. Never
+        returns, and never falls back into the runner."""
+        try:
+            child_setup(limits, *fds)
+            if command is None:
+                os._exit(run_program(self.job))
+            env = {"HOME": os.getcwd(), **(self.job.get("env") or {})}
+            command = [arg.replace("{runner_dir}", RUNNER_DIR) for arg in command]
+            os.execvpe(command[0], [*command, *self.job.get("args", [])], env)
+        except BaseException as exc:  # noqa: BLE001 - report, never fall back into the runner
+            try:
+                os.write(2, f"cannot start the program: {exc}\n".encode())
+            finally:
+                os._exit(127)
+
+    def step(self, phase: Phase) -> bool:
+        """One turn of the loop: reap, wait for the pipes, move what is ready. False at the end."""
+        if phase.status is None:
+            self.reap(phase)
+        if phase.status is not None and not phase.readers:
+            return False
+        if phase.status is not None or self.terminated:
+            # The program is gone: everything it left behind goes too, then drain the pipes.
+            self.kill_everything(phase)
+        if phase.stdin_w >= 0 and not self.stdin_open and not self.pending_stdin:
+            phase.close_stdin()
+        ready = self.wait(phase)
+        if ready is None:
+            return True
+        ready_read, ready_write = ready
+        if phase.watch_input and phase.status is None:
+            self.watch_for_prompt(phase, ready_read, ready_write)
+        self.move(phase, ready_read, ready_write)
+        return True
+
+    def wait(self, phase: Phase) -> tuple[list[int], list[int]] | None:
+        """The fds that are ready (None if a signal interrupted the wait)."""
+        watch_read = [*phase.readers, self.wakeup_r]
+        if phase.relay_stdin and self.stdin_open:
+            watch_read.append(self.stdin_fd)
+        watch_write = [phase.stdin_w] if phase.stdin_w >= 0 and self.pending_stdin else []
+        timeout = INPUT_WATCH_S if phase.watch_input else IDLE_WAKE_S
+        try:
+            ready_read, ready_write, _ = select.select(watch_read, watch_write, [], timeout)
+        except InterruptedError:
+            return None
+        return ready_read, ready_write
+
+    def watch_for_prompt(self, phase: Phase, ready_read: list[int], ready_write: list[int]) -> None:
+        """Report a program that has gone quiet blocked on an empty stdin, once per such wait."""
+        if ready_write or phase.stdout_r in ready_read or phase.stderr_r in ready_read:
+            phase.announced = False  # it did something: a later wait is a new prompt
+        elif not ready_read and not phase.announced and self.stdin_open and not self.pending_stdin:
+            phase.announced = waiting_for_input(phase.pid)
+            if phase.announced:
+                write_json_frame(self.out_fd, KIND["prompt"], {"text": ""})
+
+    def move(self, phase: Phase, ready_read: list[int], ready_write: list[int]) -> None:
+        if self.wakeup_r in ready_read:
+            drain(self.wakeup_r)
+        if self.stdin_fd in ready_read:
+            self.receive_stdin()
+        if ready_write:
+            self.feed_stdin(phase)
+        # Prompts first: the program let its earlier output be read before it sent one.
+        for fd in (phase.control_r, phase.stdout_r, phase.stderr_r):
+            if fd in ready_read and fd in phase.readers:
+                self.forward(phase, fd)
+
+    def reap(self, phase: Phase) -> None:
+        ended = reap_children(phase.pid)
+        if ended is not None:
+            phase.status, phase.rusage = ended
+
+    def kill_everything(self, phase: Phase) -> None:
+        if os.getpid() == 1:
+            targets = [-1]  # PID 1 of its own namespace: every other process in the sandbox
+        else:
+            targets = [-phase.pid, *descendants()]
+        for target in targets:
+            try:
+                os.kill(target, signal.SIGKILL)
+            except OSError:
+                pass
+        self.reap(phase)  # a program killed here (on SIGTERM) still ends with its own status
+
+    def receive_stdin(self) -> None:
+        try:
+            data = os.read(self.stdin_fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self.pending_stdin += data
+        else:
+            self.stdin_open = False
+
+    def feed_stdin(self, phase: Phase) -> None:
+        try:
+            written = os.write(phase.stdin_w, self.pending_stdin[:READ_SIZE])
+            del self.pending_stdin[:written]
+        except BlockingIOError:
+            pass
+        except OSError:  # the program closed its stdin: what it did not read is dropped
+            self.pending_stdin.clear()
+            self.stdin_open = False
+            phase.close_stdin()
+
+    def forward(self, phase: Phase, fd: int) -> None:
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            os.close(fd)
+            del phase.readers[fd]
+            return
+        kind = phase.readers[fd]
+        if kind == CONTROL:
+            phase.control_buffer += data
+            self.forward_control(phase.control_buffer)
+            return
+        if kind == KIND["stderr"]:  # the person knows their file as main.c, not /work/main.c
+            data = data.replace(self.workdir_prefix, b"")
+        write_frame(self.out_fd, kind, data)
+
+    def forward_control(self, buffer: bytearray) -> None:
+        """Act on the whole frames the Python program sent on its control pipe."""
+        while len(buffer) >= FRAME_HEADER.size:
+            kind, length = FRAME_HEADER.unpack_from(buffer)
+            if len(buffer) < FRAME_HEADER.size + length:
+                return
+            payload = bytes(buffer[FRAME_HEADER.size : FRAME_HEADER.size + length])
+            del buffer[: FRAME_HEADER.size + length]
+            if kind == CONTROL_KIND["prompt"]:
+                write_frame(self.out_fd, KIND["prompt"], payload)
+            elif kind == CONTROL_KIND["memory"]:
+                self.memory_exceeded = True
+
+
+def reap_children(pid: int) -> tuple[int, object] | None:
+    """Collect every child that has ended; the status and rusage of `pid` if it was one."""
+    ended = None
+    while True:
+        try:
+            found, status, rusage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return ended
+        if found == 0:
+            return ended
+        if found == pid:
+            ended = status, rusage
+
+
+def descendants() -> list[int]:
+    """Children left to this subreaper (daemons that called setsid), found through /proc."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+def drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except OSError as error:
+        if error.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
+            raise
+
+
+def name_of_signal(number: int) -> str:
+    import signal as signals  # its enum is slow to import: only for a program a signal ended
+
+    try:
+        return signals.Signals(number).name
+    except ValueError:
+        return f"SIG{number}"

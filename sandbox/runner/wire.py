@@ -1,0 +1,93 @@
+"""The runner's wire format: its one definition, shared by the server and the runner.
+
+* The server writes a job to the runner's stdin: ``JOB_HEADER`` (the job's length), then the job
+  in marshal's format (files, compile and run commands, limits). Everything after it is the
+  program's stdin.
+* The runner writes frames to its stdout: ``FRAME_HEADER`` (a 1-byte kind of ``FRAME_KINDS``, a
+  4-byte big-endian length), then the payload.
+* A Python program's process writes frames of ``CONTROL_KINDS`` to the runner on ``CONTROL_FD``,
+  in the same layout.
+
+A new kind of frame is one line of its table. The server loads this file by its path
+(codyskool/sandbox/channel.py), so it imports only the standard library, cheaply, and does nothing
+when imported.
+"""
+
+import marshal
+import os
+import select
+import struct
+
+FRAME_HEADER = struct.Struct(">cI")  # kind, payload length
+JOB_HEADER = struct.Struct(">I")  # the marshalled job's length
+MAX_FRAME = 1 << 24  # the longest payload the server accepts
+CONTROL_FD = 3  # in a Python program's process: where its prompt hook writes CONTROL_KINDS frames
+
+FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
+    b"r": "ready",  # empty: the runner has started and waits for its job
+    b"o": "stdout",  # raw bytes the program wrote to its stdout
+    b"e": "stderr",  # raw bytes it wrote to its stderr, the work dir's path taken out
+    b"p": "prompt",  # JSON {"text": str}: the program waits for a line of input
+    b"s": "status",  # JSON {"phase": "compiling" | "running"}
+    # JSON {"phase": "compile" | "run", "code": int | null, "signal": "SIGXCPU" | ... | null,
+    # "cpu_ms", "time_ms", "memory_kb": numbers or null, "memory": bool (run only: out of memory)}
+    b"x": "exit",
+}
+CONTROL_KINDS: dict[bytes, str] = {  # a Python program's process -> runner, on CONTROL_FD
+    b"p": "prompt",  # JSON {"text": str}: input() is about to read; passed on as a prompt frame
+    b"m": "memory",  # empty: the program ran out of memory (a MemoryError); sets the exit's "memory"
+}
+KIND = {name: kind for kind, name in FRAME_KINDS.items()}  # "stdout" -> b"o", for the runner's code
+CONTROL_KIND = {name: kind for kind, name in CONTROL_KINDS.items()}
+
+
+def write_frame(fd: int, kind: bytes, payload: bytes) -> None:
+    """Write one whole frame, also to a non-blocking fd."""
+    view = memoryview(FRAME_HEADER.pack(kind, len(payload)) + payload)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except InterruptedError:
+            continue
+        except BlockingIOError:
+            select.select([], [fd], [])
+            continue
+        view = view[written:]
+
+
+def write_json_frame(fd: int, kind: bytes, obj: dict) -> None:
+    write_frame(fd, kind, to_json(obj).encode("utf-8", "replace"))
+
+
+JSON_ESCAPES = {**{code: f"\\u{code:04x}" for code in range(32)}, ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
+def to_json(value: object) -> str:
+    """JSON for the flat reports the runner sends (the json module's import costs a start-up)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{to_json(str(key))}: {to_json(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, str):
+        return '"' + value.translate(JSON_ESCAPES) + '"'
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    raise TypeError(f"cannot report a {type(value).__name__}")
+
+
+def read_exact(fd: int, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = os.read(fd, size)
+        if not chunk:
+            raise EOFError("stdin closed before the job arrived")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_job(fd: int = 0) -> dict:
+    (length,) = JOB_HEADER.unpack(read_exact(fd, JOB_HEADER.size))
+    return marshal.loads(read_exact(fd, length))

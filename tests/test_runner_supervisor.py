@@ -1,0 +1,99 @@
+"""The runner's supervisor on the host: frames in order, the exit report, limits, clean-up."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from runner_host import PACKAGE, Runner, job, run
+
+SH = ["bash", "main.sh"]
+
+
+def test_a_run_reports_ready_status_output_and_exit_in_order(tmp_path: Path) -> None:
+    code = "echo one\nsleep 0.05\necho two >&2\nsleep 0.05\necho three\nexit 3\n"
+    result = run(job(tmp_path, SH, code))
+    assert result.kinds() == ["ready", "status", "stdout", "stderr", "stdout", "exit"]
+    assert result.json("status") == [{"phase": "running"}]
+    assert (result.text("stdout"), result.text("stderr")) == ("one\nthree\n", "two\n")
+    report = result.exit
+    assert set(report) == {"phase", "code", "signal", "cpu_ms", "time_ms", "memory_kb", "memory"}
+    assert (report["phase"], report["code"], report["signal"], report["memory"]) == ("run", 3, None, False)
+    assert isinstance(report["cpu_ms"], int) and isinstance(report["memory_kb"], int)
+    assert report["time_ms"] >= 100
+    assert not result.runner_stderr
+
+
+def test_a_failed_compile_ends_the_job_in_the_compile_phase(tmp_path: Path) -> None:
+    failing = job(tmp_path, SH, "echo never", compile=["sh", "-c", "echo 'main.c:1: error' >&2; exit 2"])
+    result = run(failing)
+    assert result.json("status") == [{"phase": "compiling"}]
+    assert result.text("stderr") == "main.c:1: error\n"
+    assert (result.exit["phase"], result.exit["code"]) == ("compile", 2)
+    assert "memory" not in result.exit and not result.text("stdout")
+
+
+def test_a_compiled_program_runs_after_its_compile(tmp_path: Path) -> None:
+    result = run(job(tmp_path, ["sh", "-c", "cat built"], compile=["sh", "-c", "echo ok > built"]))
+    assert result.json("status") == [{"phase": "compiling"}, {"phase": "running"}]
+    assert result.text("stdout") == "ok\n" and result.exit["code"] == 0
+
+
+def test_stdin_of_the_job_then_of_the_stream_then_eof(tmp_path: Path) -> None:
+    runner = Runner(job(tmp_path, ["cat"], stdin="from the job\n"))
+    assert runner.wait_for("stdout") == b"from the job\n"
+    runner.write(b"typed later\n")
+    assert runner.wait_for("stdout") == b"typed later\n"
+    runner.close_stdin()  # cat sees the end of its input and ends
+    result = runner.finish()
+    assert result.exit["code"] == 0
+
+
+def test_args_env_and_the_runner_dir_reach_the_command(tmp_path: Path) -> None:
+    command = ["sh", "-c", 'echo "$0|$1|$FOO|$HOME"', "{runner_dir}/lang"]
+    result = run(job(tmp_path, command, args=["an arg"], env={"FOO": "bar", "PATH": "/usr/bin:/bin"}))
+    assert result.text("stdout") == f"{PACKAGE.parent}/lang|an arg|bar|{tmp_path}\n"
+
+
+def test_the_work_dir_is_taken_out_of_stderr(tmp_path: Path) -> None:
+    result = run(job(tmp_path, SH, 'echo "$PWD/main.c:3: error" >&2\n'))
+    assert result.text("stderr") == "main.c:3: error\n"
+
+
+def test_a_command_that_cannot_start_says_so(tmp_path: Path) -> None:
+    result = run(job(tmp_path, ["/no/such/compiler"]))
+    assert "cannot start the program" in result.text("stderr")
+    assert result.exit["code"] == 127
+
+
+def test_the_cpu_limit_ends_a_busy_program_with_sigxcpu(tmp_path: Path) -> None:
+    result = run(job(tmp_path, SH, "while :; do :; done\n", limits={"cpu_time_limit_s": 1}), timeout=15)
+    assert (result.exit["signal"], result.exit["code"]) == ("SIGXCPU", None)
+    assert result.exit["cpu_ms"] >= 900
+
+
+def test_a_daemonized_grandchild_is_killed_when_the_program_ends(tmp_path: Path) -> None:
+    code = "setsid sleep 60 &\necho $! > daemon.pid\n(setsid sleep 61 & echo $! > double.pid)\n"
+    result = run(job(tmp_path, SH, code))
+    assert result.exit["code"] == 0
+    for name in ("daemon.pid", "double.pid"):
+        pid = int((tmp_path / name).read_text())
+        deadline = time.monotonic() + 2
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            time.sleep(0.02)  # reaped by the runner, then gone
+        assert not os.path.exists(f"/proc/{pid}"), f"{name}: {pid} still runs"
+
+
+def test_a_large_output_arrives_whole(tmp_path: Path) -> None:
+    result = run(job(tmp_path, SH, "head -c 300000 /dev/zero | tr '\\0' x\n"))
+    assert result.text("stdout") == "x" * 300_000
+
+
+def test_sigterm_to_the_runner_ends_the_program_and_still_reports_its_exit(tmp_path: Path) -> None:
+    """How the local backend stops a run: the runner kills everything, then says how it ended."""
+    runner = Runner(job(tmp_path, SH, "echo started\nsleep 60\n"))
+    assert runner.wait_for("stdout") == b"started\n"
+    runner.process.terminate()
+    result = runner.finish(timeout=3)
+    assert (result.exit["signal"], result.exit["code"]) == ("SIGKILL", None)
