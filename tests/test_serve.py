@@ -11,9 +11,9 @@ import pytest
 from conftest import ROOT, LiveServer, require_docker
 from live import DOCKER, IMAGE, free_port
 
-pytestmark = pytest.mark.live  # every test starts a server
-
 from codyskool.sandbox.docker_backend import RUNNER_HASH_LABEL, image_has_this_runner, runner_hash
+
+pytestmark = pytest.mark.live  # every test starts a server
 
 
 def serve(**env: str) -> subprocess.CompletedProcess:
