@@ -73,7 +73,7 @@ class Runner:
         if select.select([fd], [], [], timeout)[0]:
             data = os.read(fd, 65536)
             self.ended = not data
-            self.frames += [(frame.kind, frame.data) for frame in self.decoder.feed(data)]
+            self.frames += self.decoder.feed(data)
         return not self.ended
 
     def wait_for(self, kind: str, timeout: float = 5) -> bytes:

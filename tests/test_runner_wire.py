@@ -39,7 +39,7 @@ def test_every_frame_kind_round_trips_through_the_servers_decoder(kind: bytes) -
     decoder = channel.FrameDecoder()
     chunks = [data[start : start + 999] for start in range(0, len(data), 999)]  # cut anywhere
     frames = [frame for chunk in chunks for frame in decoder.feed(chunk)]
-    assert frames == [channel.Frame(wire.FRAME_KINDS[kind], payload)]
+    assert frames == [(wire.FRAME_KINDS[kind], payload)]
     assert not decoder.buffer
 
 
@@ -93,8 +93,7 @@ def test_a_job_cut_short_is_an_eof_error() -> None:
 ])  # fmt: skip
 def test_the_runners_json_is_json(value: dict) -> None:
     assert json.loads(wire.to_json(value)) == value
-    frame = channel.Frame("exit", wire.to_json(value).encode())
-    assert frame.json() == value
+    assert channel.json_object("exit", wire.to_json(value).encode()) == value
 
 
 def test_the_runners_json_refuses_what_it_cannot_report() -> None:
