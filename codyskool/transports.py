@@ -1,9 +1,10 @@
 """Engine.IO connections before they join the Socket.IO namespace.
 
-A client's Socket.IO connections are capped per address once they join (service.py), but an
-Engine.IO connection (a WebSocket or a long-poll session) exists before it joins, and one that
-never does would hold a place for ever. The gate counts those too, against the same cap, and
-closes any that has not joined within JOIN_TIMEOUT_S. patches.py wires it into python-socketio.
+A client's Socket.IO connections are capped per address once they join (service.py, which tells
+an over-cap client why), but an Engine.IO connection (a WebSocket or a long-poll session) exists
+before it joins, and one that never does would hold a place for ever. The gate caps those per
+address too, with the same number, and closes any that has not joined within JOIN_TIMEOUT_S.
+patches.py wires it into python-socketio.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class TransportGate:
         cap = self.service.admission.settings.max_connections_per_ip
         with self.lock:
             waiting = sum(1 for other in self.pending.values() if other == client)
-            if waiting + self.service.connections_by_client.get(client, 0) >= cap:
+            if waiting >= cap:
                 self.refused[eio_sid] = None
                 while len(self.refused) > REMEMBER_REFUSED:
                     self.refused.popitem(last=False)

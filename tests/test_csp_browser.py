@@ -9,10 +9,7 @@ The header values themselves are pinned down in process by tests/test_headers.py
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +18,7 @@ from urllib.parse import quote
 import pytest
 import requests
 from conftest import new_page
-from ide_page import set_program
+from ide_page import set_program, static_site
 from playwright.sync_api import Page, expect
 
 WATCH = """
@@ -74,19 +71,8 @@ def watched(browser: Any) -> Iterator[Watched]:
 def other_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """A plain static web server on another port: the site that embeds CodySkool."""
     root = tmp_path_factory.mktemp("csp-site")
-    handler = functools.partial(Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+    with static_site(root) as url:
+        yield url, root
 
 
 def share(app_url: str, code: str) -> str:

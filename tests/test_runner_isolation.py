@@ -49,3 +49,23 @@ def test_what_a_program_prints_is_not_kept_on_the_host(docker_server: LiveServer
         client.wait_for("exit", run_id, timeout=30)
     finally:
         client.close()
+
+
+SCRATCH = """
+import os
+print(open("/proc/self/oom_score_adj").read().strip())
+for folder in ("/work", "/tmp", "/dev/shm"):
+    stat = os.statvfs(folder)
+    print(folder, stat.f_files, stat.f_blocks * stat.f_frsize >> 20)
+"""
+
+
+def test_a_sandbox_dies_first_and_its_scratch_space_is_bounded(docker_server: LiveServer) -> None:
+    """OomScoreAdj 1000: the host's OOM killer takes a sandbox before the server; /dev/shm has an
+    inode limit like /work and /tmp, so millions of tiny files cannot be charged to memory."""
+    client = RunClient(docker_server.url)
+    try:
+        result = client.run_to_exit(SCRATCH)
+    finally:
+        client.close()
+    assert result.stdout.splitlines() == ["1000", "/work 16384 32", "/tmp 16384 32", "/dev/shm 16384 32"]

@@ -9,11 +9,8 @@ CODYSKOOL_REQUIRE_BROWSER is set.
 from __future__ import annotations
 
 import base64
-import functools
-import http.server
 import re
 import shutil
-import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +19,7 @@ from urllib.parse import quote, urlparse
 import pytest
 import requests
 from conftest import ROOT, LiveServer, new_page, wait_until
-from ide_page import set_program
+from ide_page import set_program, static_site
 from playwright.sync_api import Page, expect
 
 GALLERY = ROOT / "examples" / "gallery"
@@ -36,19 +33,8 @@ def other_origin(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     examples/embed.html and whatever pages a test writes into the returned directory."""
     root = tmp_path_factory.mktemp("site")
     shutil.copy(ROOT / "examples" / "embed.html", root / "embed.html")
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+    with static_site(root) as url:
+        yield url, root
 
 
 def code_of(target) -> str:
