@@ -6,8 +6,9 @@ When an upgrade moves one of them, a test here fails, instead of the change bein
 from __future__ import annotations
 
 import inspect
-import os
-import warnings
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import socketio
@@ -54,16 +55,23 @@ def test_a_good_packet_passes_unchanged() -> None:
     assert packet.data == ["run", {"language": "python"}]
 
 
-def test_eventlet_unmasks_through_the_method_that_is_replaced() -> None:
-    """(harden_eventlet replaces it; this checks the original it replaces still fits.)"""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from eventlet.websocket import RFC6455WebSocket
+def test_socketio_connects_and_disconnects_through_the_gated_methods() -> None:
+    patches.apply()
+    for name, parameters in [("_handle_eio_connect", ["self", "eio_sid", "environ"]),
+                             ("_handle_connect", ["self", "eio_sid", "namespace", "data"]),
+                             ("_handle_eio_disconnect", ["self", "eio_sid", "reason"])]:
+        method = getattr(socketio.Server, name)
+        assert method.__module__ == patches.__name__, name
+        original = inspect.getclosurevars(method).nonlocals
+        upstream = next(value for value in original.values()
+                        if callable(value) and value.__name__ == name)
+        assert list(inspect.signature(upstream).parameters) == parameters, name
+    assert "_handle_connect" in inspect.getsource(socketio.Server._handle_eio_message)
 
-    original = RFC6455WebSocket.__dict__["_apply_mask"]
-    assert isinstance(original, staticmethod)
-    assert list(inspect.signature(original.__func__).parameters) == ["data", "mask", "length", "offset"]
-    for length, offset in ((0, 0), (1, 3), (13, 2), (4096, 1)):
-        data, mask = os.urandom(length + 5), os.urandom(4)
-        expected = original.__func__(data, mask, length=length, offset=offset)
-        assert patches.apply_mask(data, mask, length=length, offset=offset) == bytes(expected)
+
+def test_the_eventlet_details_hold_in_a_process_of_their_own() -> None:
+    checks = Path(__file__).with_name("eventlet_checks.py")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(checks)],
+                          capture_output=True, text=True, timeout=120, cwd=checks.parent.parent)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "\n4 passed" in done.stdout, done.stdout[-500:]
