@@ -122,8 +122,11 @@ def _gate_engineio_connections() -> None:
                                                          namespace=namespace or "/"))
             return None
         result = connect(self, eio_sid, namespace, data)
-        if gate is not None and self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
-            gate.joined(eio_sid)
+        if gate is not None:
+            if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
+                gate.joined(eio_sid)
+            else:
+                gate.join_refused(eio_sid)
         return result
 
     def handle_eio_disconnect(self: Any, eio_sid: str, reason: Any = None) -> Any:

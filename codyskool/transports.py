@@ -28,6 +28,7 @@ class TransportGate:
         self.join_timeout_s = join_timeout_s
         self.close = close  # closes an Engine.IO connection by its id
         self.pending: dict[str, str] = {}  # Engine.IO id -> client, until it joins or goes
+        self.turned_away: set[str] = set()  # refused by the namespace (told why), closed soon
         self.refused: OrderedDict[str, None] = OrderedDict()  # the latest refused ids
         self.lock = threading.Lock()
 
@@ -54,14 +55,24 @@ class TransportGate:
     def joined(self, eio_sid: str) -> None:
         with self.lock:
             self.pending.pop(eio_sid, None)
+            self.turned_away.discard(eio_sid)
+
+    def join_refused(self, eio_sid: str) -> None:
+        """The namespace refused it (its client was told why): it no longer takes a place, and is
+        closed when its join time is up unless it joins after all."""
+        with self.lock:
+            if self.pending.pop(eio_sid, None) is not None:
+                self.turned_away.add(eio_sid)
 
     def closed(self, eio_sid: str) -> None:
-        self.joined(eio_sid)
+        with self.lock:
+            self.pending.pop(eio_sid, None)
+            self.turned_away.discard(eio_sid)
 
     def _close_if_not_joined(self, eio_sid: str) -> None:
         self.service.tasks.sleep(self.join_timeout_s)
         with self.lock:
-            waiting = eio_sid in self.pending
+            waiting = eio_sid in self.pending or eio_sid in self.turned_away
         if waiting:
             self.close(eio_sid)
             self.closed(eio_sid)

@@ -683,7 +683,10 @@ def test_a_thousand_runs_in_a_second(red: LiveServer, connect: Connect) -> None:
     accepted = [ack["run_id"] for ack in acks if ack["ok"]]
     refused = [ack for ack in acks if not ack["ok"]]
     assert len(accepted) <= 60 and len(refused) >= 940, (len(accepted), sent_s)
-    assert all("too many runs" in ack["error"] for ack in refused)
+    # Refused by the per-connection rate, or by the per-address share of the queue (each new run
+    # replaces the last, and a replaced run waits for the one it replaces to end).
+    reasons = ("too many runs", "from your address are waiting to run")
+    assert all(any(reason in ack["error"] for reason in reasons) for ack in refused)
     ended: dict[str, int] = {}
 
     def all_ended() -> bool:
