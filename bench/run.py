@@ -36,21 +36,12 @@ try:
 except ImportError:  # a message instead of a traceback
     sys.exit("bench: python-socketio is missing; use the project's venv: .venv/bin/python bench/run.py")
 
-from bench.benchmarks import (
-    QUICK,
-    Settings,
-    bench_bare,
-    bench_bytes,
-    bench_churn,
-    bench_docker_run,
-    bench_latency,
-    bench_memory,
-    bench_throughput,
-    git,
-    machine_info,
-)
+from bench.benchmarks import bench_bytes, bench_latency, bench_memory, bench_throughput
 from bench.harness import CLEANUP, IMAGE, ROOT, BenchServer, last_line, raise_interrupted, uninterrupted
+from bench.machine import git, machine_info
+from bench.references import bench_bare, bench_churn, bench_docker_run
 from bench.report import evaluate_targets, report
+from bench.settings import QUICK, Settings
 from codyskool.sandbox.docker_backend import image_has_this_runner
 from codyskool.sandbox.engine import Engine, EngineError, NotFound
 
