@@ -97,3 +97,11 @@ def test_sigterm_to_the_runner_ends_the_program_and_still_reports_its_exit(tmp_p
     runner.process.terminate()
     result = runner.finish(timeout=3)
     assert (result.exit["signal"], result.exit["code"]) == ("SIGKILL", None)
+
+
+def test_arguments_go_to_the_program_not_to_its_compiler(tmp_path: Path) -> None:
+    compiler = ["sh", "-c", 'echo "compile:$*" >&2', "cc"]  # gcc would run a -wrapper given it
+    result = run(job(tmp_path, ["sh", "-c", 'echo "run:$*"', "main"], compile=compiler,
+                     args=["-wrapper", "/bin/sh,-c,echo pwned"]))
+    assert result.text("stderr") == "compile:\n"
+    assert result.text("stdout") == "run:-wrapper /bin/sh,-c,echo pwned\n" and result.exit["code"] == 0

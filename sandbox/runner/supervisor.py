@@ -107,7 +107,8 @@ class Supervisor:
         write_json_frame(self.out_fd, KIND["exit"], result)
 
     def run_phase(self, command: list[str] | None, limits: dict, relay_stdin: bool) -> dict:
-        """Run one command (None: the Python program, in a fork) until it and its pipes end."""
+        """Run one command (None: the Python program, in a fork) until it and its pipes end. The
+        run's command (relay_stdin) gets stdin and the job's arguments; the compile's neither."""
         phase = self.spawn(command, limits, relay_stdin)
         while self.step(phase):
             pass
@@ -121,7 +122,8 @@ class Supervisor:
         control_r, control_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            self.become_program(command, limits, (stdin_r, stdout_w, stderr_w, control_w))
+            args = self.job.get("args", []) if relay_stdin else []
+            self.become_program(command, limits, (stdin_r, stdout_w, stderr_w, control_w), args)
         for fd in (stdin_r, stdout_w, stderr_w, control_w):
             os.close(fd)
         for fd in (stdin_w, stdout_r, stderr_r, control_r):
@@ -129,7 +131,8 @@ class Supervisor:
         watch_input = relay_stdin and bool(self.job.get("watch_stdin"))
         return Phase(pid, stdin_w, stdout_r, stderr_r, control_r, relay_stdin, watch_input)
 
-    def become_program(self, command: list[str] | None, limits: dict, fds: tuple[int, int, int, int]) -> None:
+    def become_program(self, command: list[str] | None, limits: dict, fds: tuple[int, int, int, int],
+                       args: list[str]) -> None:
         """In the forked child: set it up and exec the command, or run the Python program. Never
         returns, and never falls back into the runner."""
         try:
@@ -138,7 +141,7 @@ class Supervisor:
                 os._exit(run_program(self.job))
             env = {"HOME": os.getcwd(), **(self.job.get("env") or {})}
             command = [arg.replace("{runner_dir}", RUNNER_DIR) for arg in command]
-            os.execvpe(command[0], [*command, *self.job.get("args", [])], env)
+            os.execvpe(command[0], [*command, *args], env)
         except BaseException as exc:  # noqa: BLE001 - report, never fall back into the runner
             try:
                 os.write(2, f"cannot start the program: {exc}\n".encode())
