@@ -17,6 +17,7 @@ from codyskool.errors import SandboxFailed
 from codyskool.languages import Language
 from codyskool.protocol import Phase, Stream
 from codyskool.sandbox import Backend, Execution, Job, SandboxExit
+from codyskool.sandbox.channel import FRAME_HEADER, EventDecoder
 from codyskool.sandbox.events import ExitReport, Output, PhaseChanged, Prompt, SandboxEvent
 
 Script = Callable[["FakeExecution"], Iterator[SandboxEvent]]
@@ -212,3 +213,13 @@ def prompt_flood(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
 
 
 SCRIPTS["prompt_flood"] = prompt_flood
+
+
+def nested_prompt(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    """A prompt frame no runner writes, deeply nested JSON, through the real decoder."""
+    yield running()
+    payload = b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    yield from EventDecoder().feed(FRAME_HEADER.pack(b"p", len(payload)) + payload)
+
+
+SCRIPTS["nested_prompt"] = nested_prompt

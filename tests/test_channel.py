@@ -55,3 +55,10 @@ def test_wrongly_typed_fields_are_dropped_not_trusted() -> None:
 def test_garbage_is_a_channel_error(data: bytes) -> None:
     with pytest.raises(ChannelError):
         EventDecoder().feed(data)
+
+
+def test_a_deeply_nested_frame_is_a_channel_error_not_a_crash() -> None:
+    """The runner writes flat JSON only; a nesting deeper than the parser's recursion is forged."""
+    nested = b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(ChannelError):
+        EventDecoder().feed(frame(b"p", nested))

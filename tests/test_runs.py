@@ -87,3 +87,9 @@ def test_prompt_text_counts_as_output(sio: InProcessClient) -> None:
     exit_payload, events = sio.run_to_exit("prompt_flood")
     assert exit_payload["reason"] == "output_limit"
     assert sum(len(p["text"]) for name, p in events if name == "prompt") == 64 << 10
+
+
+def test_a_forged_nested_frame_fails_the_sandbox_not_the_server(sio: InProcessClient) -> None:
+    exit_payload, events = sio.run_to_exit("nested_prompt")
+    assert exit_payload["reason"] == "error"
+    assert text_of(events, "stderr") == "The sandbox stopped unexpectedly.\n"

@@ -80,7 +80,7 @@ class FrameDecoder:
 def json_object(kind: str, payload: bytes) -> dict[str, Any]:
     try:
         value = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # the runner writes flat JSON: anything else is forged
         raise ChannelError(f"bad {kind} frame") from None
     if not isinstance(value, dict):
         raise ChannelError(f"bad {kind} frame")
