@@ -28,6 +28,7 @@ FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
     b"o": "stdout",  # raw bytes the program wrote to its stdout
     b"e": "stderr",  # raw bytes it wrote to its stderr, the work dir's path taken out
     b"p": "prompt",  # JSON {"text": str}: the program waits for a line of input
+    b"w": "resumed",  # empty: a program reported at a prompt uses the CPU again: its time counts again
     b"s": "status",  # JSON {"phase": "compiling" | "running"}
     # JSON {"phase": "compile" | "run", "code": int | null, "signal": "SIGXCPU" | ... | null,
     # "cpu_ms", "time_ms", "memory_kb": numbers or null, "memory": bool (run only: out of memory)}
