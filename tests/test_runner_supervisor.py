@@ -6,7 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from runner_host import PACKAGE, Runner, job, run
+import pytest
+from runner_host import PACKAGE, Runner, job, run, runner_module
 
 SH = ["bash", "main.sh"]
 
@@ -105,3 +106,16 @@ def test_arguments_go_to_the_program_not_to_its_compiler(tmp_path: Path) -> None
                      args=["-wrapper", "/bin/sh,-c,echo pwned"]))
     assert result.text("stderr") == "compile:\n"
     assert result.text("stdout") == "run:-wrapper /bin/sh,-c,echo pwned\n" and result.exit["code"] == 0
+
+
+def test_the_sandbox_cpu_is_its_cgroups_counter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = runner_module("limits")
+    (tmp_path / "cpu.stat").write_text("usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n")
+    (tmp_path / "cpuacct.usage").write_text("2500000000\n")
+    v2 = (str(tmp_path / "cpu.stat"), "usage_usec", 1e-6)
+    v1 = (str(tmp_path / "cpuacct.usage"), "", 1e-9)
+    missing = (str(tmp_path / "none"), "", 1e-9)
+    for counters, used in (((missing, v2, v1), 1.5), ((v1, v2), 2.5)):
+        monkeypatch.setattr(limits, "CPU_COUNTERS", counters)
+        assert limits.SandboxCpu(own_cgroup=True).used() == pytest.approx(used)
+    assert limits.SandboxCpu(own_cgroup=False).counter is None  # no cgroup of its own: its processes
