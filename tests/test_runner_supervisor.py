@@ -119,3 +119,22 @@ def test_the_sandbox_cpu_is_its_cgroups_counter(tmp_path: Path, monkeypatch: pyt
         monkeypatch.setattr(limits, "CPU_COUNTERS", counters)
         assert limits.SandboxCpu(own_cgroup=True).used() == pytest.approx(used)
     assert limits.SandboxCpu(own_cgroup=False).counter is None  # no cgroup of its own: its processes
+
+
+SPINNERS = {  # three processes computing, each under the CPU limit, together over it
+    "bash children": "for i in 1 2 3; do (while :; do :; done) & done\nwait\n",
+    "python children": "python3 -c 'import os\nfor _ in range(3):\n    if os.fork() == 0:\n"
+                       "        while True: pass\nos.wait()'\n",
+    "daemons": "for i in 1 2 3; do (setsid bash -c 'while :; do :; done' &); done\nsleep 30\n",
+}
+
+
+@pytest.mark.parametrize("code", SPINNERS.values(), ids=SPINNERS.keys())
+def test_the_cpu_limit_bounds_all_of_the_programs_processes(tmp_path: Path, code: str) -> None:
+    """Without a cgroup (as here), the runner counts the CPU time of every process it is the
+    ancestor of, orphans it adopted included: over the limit, it kills them all."""
+    started = time.monotonic()
+    result = run(job(tmp_path, SH, code, limits={"cpu_time_limit_s": 1}), timeout=15)
+    assert (result.exit["signal"], result.exit["code"]) == ("SIGKILL", None), result.exit
+    assert result.exit["cpu_ms"] >= 1000
+    assert time.monotonic() - started < 10
