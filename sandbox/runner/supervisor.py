@@ -11,7 +11,7 @@ import time
 from . import RUNNER_DIR
 from .limits import PR_SET_DUMPABLE, SandboxCpu, child_setup, oom_kills, prctl
 from .python_child import run_program
-from .waits import Watch, waiting_for_input
+from .waits import Watch, runnable, waiting_for_input
 from .wire import CONTROL_KIND, FRAME_HEADER, KIND, MAX_PROMPT, write_frame, write_json_frame
 
 IDLE_WAKE_S = 0.5
@@ -209,7 +209,7 @@ class Supervisor:
             self.resumed(phase)
         elif watch.reported or busy or moved or self.pending_stdin or not self.stdin_open:
             return  # not waiting, or it has been said
-        elif waiting_for_input(phase.pid):
+        elif waiting_for_input(phase.pid) and not runnable(os.getpid()):
             watch.reported = True
             text, watch.text = watch.text or b"", None
             write_json_frame(self.out_fd, KIND["prompt"], {"text": text.decode("utf-8", "replace")})

@@ -3,15 +3,17 @@
 The runner asks /proc/PID/task/*/syscall what each of the program's threads is blocked in: a
 read of fd 0 is a wait for input, and so is an event loop (Node's libuv) asleep in epoll_wait with
 no timeout, since in a sandbox with no network and no timer pending only input can wake it. A
-thread blocked in a read while another computes is no wait: the sandbox must be idle too (its CPU
-time not growing), and a program reported waiting that uses the CPU again is busy again. Nothing
-the program says counts: Python's input() only announces the text of the prompt it will wait at.
+thread blocked in a read while another computes is no wait: the sandbox must be idle too, its CPU
+time not growing and none of its threads ready to run (a sandbox its CPU quota throttles, or that
+a busy host keeps waiting, uses no CPU for a while, yet its threads stay runnable); a program
+reported waiting that uses the CPU again is busy again. Nothing the program says counts: Python's
+input() only announces the text of the prompt it will wait at.
 """
 
 import os
 import time
 
-from .limits import SandboxCpu
+from .limits import SandboxCpu, children
 
 MACHINE = os.uname().machine
 READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(MACHINE, "0")
@@ -34,6 +36,26 @@ def waiting_for_input(pid: int) -> bool:
             continue
         if call[:2] == [READ_SYSCALL, "0x0"] or (task == str(pid) and event_loop_asleep(call)):
             return True
+    return False
+
+
+def runnable(root: int) -> bool:
+    """Whether a thread of root's descendants is running or ready to run (state R in its stat)."""
+    pending = children(root)
+    while pending:
+        pid = pending.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/stat", "rb") as stat:
+                    if stat.read().rsplit(b")", 1)[1].split()[0] == b"R":
+                        return True
+            except (OSError, IndexError):
+                continue
+        pending += children(pid)
     return False
 
 
