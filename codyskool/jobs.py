@@ -37,6 +37,6 @@ def build_job(program: Program, limits: Limits) -> Job:
         limits=run,
         compile_limits={**run, "cpu_time_limit_s": limits.compile_time_limit_s},
         language=language.id,
-        watch_stdin=language.run is not None,  # Python's runner sends its own prompts
+        watch_stdin=language.run is not None,  # Python's is watched anyway: its input() announces prompts
         bounded_address_space=language.address_space,
     )

@@ -26,7 +26,7 @@ from .programs import Program
 from .protocol import Emit, ExitInfo, ExitReason, Phase, StdinRequest, Stream
 from .sandbox import Backend, Execution, SandboxExit, SandboxFailed
 from .sandbox.channel import ChannelError
-from .sandbox.events import ExitReport, Output, PhaseChanged, Prompt, SandboxEvent
+from .sandbox.events import ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
 from .stdin import StdinRelay
 from .watchdog import RunClock, watch
 
@@ -137,10 +137,11 @@ class Run:
 
     def _handle(self, event: SandboxEvent) -> None:
         if isinstance(event, Output):
-            if not self.stop_reason:  # after a stop, what is still in flight is dropped
-                self.clock.prompt_ended()
-                if self.output.add(event.stream, event.data):
-                    self.stop(ExitReason.OUTPUT_LIMIT)
+            self.clock.prompt_ended()
+            if not self.stop_reason and self.output.add(event.stream, event.data):  # after a stop: dropped
+                self.stop(ExitReason.OUTPUT_LIMIT)
+        elif isinstance(event, Resumed):  # the runner saw it busy again after a prompt: its time counts
+            self.clock.prompt_ended()
         elif isinstance(event, Prompt):
             self.output.flush()
             self.clock.prompt_started()

@@ -17,7 +17,8 @@ from codyskool.errors import SandboxFailed
 from codyskool.languages import Language
 from codyskool.protocol import Phase, Stream
 from codyskool.sandbox import Backend, Execution, Job, SandboxExit
-from codyskool.sandbox.events import ExitReport, Output, PhaseChanged, Prompt, SandboxEvent
+from codyskool.sandbox.channel import FRAME_HEADER, EventDecoder
+from codyskool.sandbox.events import ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
 
 Script = Callable[["FakeExecution"], Iterator[SandboxEvent]]
 
@@ -212,3 +213,22 @@ def prompt_flood(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
 
 
 SCRIPTS["prompt_flood"] = prompt_flood
+
+
+def busy_after_a_prompt(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    """Reported waiting, then seen computing again (by the runner): it computes until killed."""
+    yield running()
+    yield Prompt("? ")
+    yield Resumed()
+    sandbox.wait_until_killed()
+
+
+def nested_prompt(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    """A prompt frame no runner writes, deeply nested JSON, through the real decoder."""
+    yield running()
+    payload = b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    yield from EventDecoder().feed(FRAME_HEADER.pack(b"p", len(payload)) + payload)
+
+
+SCRIPTS["busy_after_a_prompt"] = busy_after_a_prompt
+SCRIPTS["nested_prompt"] = nested_prompt

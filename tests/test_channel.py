@@ -6,7 +6,7 @@ import pytest
 
 from codyskool.protocol import Phase, Stream
 from codyskool.sandbox.channel import DECODERS, FRAME_HEADER, KINDS, ChannelError, EventDecoder, wire
-from codyskool.sandbox.events import ExitReport, Output, PhaseChanged, Prompt
+from codyskool.sandbox.events import ExitReport, Output, PhaseChanged, Prompt, Resumed
 
 
 def frame(kind: bytes, payload: bytes) -> bytes:
@@ -25,11 +25,12 @@ def test_frames_become_events_however_the_stream_is_cut() -> None:
         frame(b"o", b"hi\n"),
         frame(b"e", b"oops\n"),
         frame(b"p", b'{"text": "Name? "}'),
+        frame(b"w", b""),
         frame(b"x", b'{"code": 0, "signal": null, "cpu_ms": 12, "time_ms": 3.5, "memory_kb": 9000,'
                     b' "phase": "run", "memory": false}'),
     ])  # fmt: skip
     expected = [PhaseChanged(Phase.RUNNING), Output(Stream.STDOUT, b"hi\n"), Output(Stream.STDERR, b"oops\n"),
-                Prompt("Name? "), ExitReport(code=0, cpu_ms=12, time_ms=3.5, memory_kb=9000)]
+                Prompt("Name? "), Resumed(), ExitReport(code=0, cpu_ms=12, time_ms=3.5, memory_kb=9000)]
     for size in (1, 3, 7, len(stream)):
         decoder = EventDecoder()
         pieces = [stream[at : at + size] for at in range(0, len(stream), size)]
@@ -55,3 +56,10 @@ def test_wrongly_typed_fields_are_dropped_not_trusted() -> None:
 def test_garbage_is_a_channel_error(data: bytes) -> None:
     with pytest.raises(ChannelError):
         EventDecoder().feed(data)
+
+
+def test_a_deeply_nested_frame_is_a_channel_error_not_a_crash() -> None:
+    """The runner writes flat JSON only; a nesting deeper than the parser's recursion is forged."""
+    nested = b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(ChannelError):
+        EventDecoder().feed(frame(b"p", nested))

@@ -47,9 +47,10 @@ def test_a_read_of_stdin_without_input_is_a_bare_prompt(tmp_path: Path) -> None:
 
 
 def test_input_given_with_the_job_is_read_without_waiting(tmp_path: Path) -> None:
+    """No wait, so no prompt: the prompts show as output, in order, as on a terminal."""
     result = run(python(tmp_path, "a = input('a? ')\nb = input('b? ')\nprint(a + b)\n", stdin="1\n2\n"))
-    assert result.text("stdout") == "12\n"
-    assert result.json("prompt") == [{"text": "a? "}, {"text": "b? "}]
+    assert result.text("stdout") == "a? b? 12\n"
+    assert result.json("prompt") == []
 
 
 def test_a_traceback_is_the_one_python_main_py_prints(tmp_path: Path) -> None:

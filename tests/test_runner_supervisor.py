@@ -6,7 +6,8 @@ import os
 import time
 from pathlib import Path
 
-from runner_host import PACKAGE, Runner, job, run
+import pytest
+from runner_host import PACKAGE, Runner, job, run, runner_module
 
 SH = ["bash", "main.sh"]
 
@@ -97,3 +98,43 @@ def test_sigterm_to_the_runner_ends_the_program_and_still_reports_its_exit(tmp_p
     runner.process.terminate()
     result = runner.finish(timeout=3)
     assert (result.exit["signal"], result.exit["code"]) == ("SIGKILL", None)
+
+
+def test_arguments_go_to_the_program_not_to_its_compiler(tmp_path: Path) -> None:
+    compiler = ["sh", "-c", 'echo "compile:$*" >&2', "cc"]  # gcc would run a -wrapper given it
+    result = run(job(tmp_path, ["sh", "-c", 'echo "run:$*"', "main"], compile=compiler,
+                     args=["-wrapper", "/bin/sh,-c,echo pwned"]))
+    assert result.text("stderr") == "compile:\n"
+    assert result.text("stdout") == "run:-wrapper /bin/sh,-c,echo pwned\n" and result.exit["code"] == 0
+
+
+def test_the_sandbox_cpu_is_its_cgroups_counter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = runner_module("limits")
+    (tmp_path / "cpu.stat").write_text("usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n")
+    (tmp_path / "cpuacct.usage").write_text("2500000000\n")
+    v2 = (str(tmp_path / "cpu.stat"), "usage_usec", 1e-6)
+    v1 = (str(tmp_path / "cpuacct.usage"), "", 1e-9)
+    missing = (str(tmp_path / "none"), "", 1e-9)
+    for counters, used in (((missing, v2, v1), 1.5), ((v1, v2), 2.5)):
+        monkeypatch.setattr(limits, "CPU_COUNTERS", counters)
+        assert limits.SandboxCpu(own_cgroup=True).used() == pytest.approx(used)
+    assert limits.SandboxCpu(own_cgroup=False).counter is None  # no cgroup of its own: its processes
+
+
+SPINNERS = {  # three processes computing, each under the CPU limit, together over it
+    "bash children": "for i in 1 2 3; do (while :; do :; done) & done\nwait\n",
+    "python children": "python3 -c 'import os\nfor _ in range(3):\n    if os.fork() == 0:\n"
+                       "        while True: pass\nos.wait()'\n",
+    "daemons": "for i in 1 2 3; do (setsid bash -c 'while :; do :; done' &); done\nsleep 30\n",
+}
+
+
+@pytest.mark.parametrize("code", SPINNERS.values(), ids=SPINNERS.keys())
+def test_the_cpu_limit_bounds_all_of_the_programs_processes(tmp_path: Path, code: str) -> None:
+    """Without a cgroup (as here), the runner counts the CPU time of every process it is the
+    ancestor of, orphans it adopted included: over the limit, it kills them all."""
+    started = time.monotonic()
+    result = run(job(tmp_path, SH, code, limits={"cpu_time_limit_s": 1}), timeout=15)
+    assert (result.exit["signal"], result.exit["code"]) == ("SIGKILL", None), result.exit
+    assert result.exit["cpu_ms"] >= 1000
+    assert time.monotonic() - started < 10

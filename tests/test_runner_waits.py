@@ -81,3 +81,76 @@ def test_node_waiting_for_stdin_in_its_event_loop_is_a_prompt(tmp_path: Path) ->
     runner.write(b"42\n")
     result = runner.finish()
     assert result.text("stdout") == "got 42\n"
+
+
+# --- only the runner's own observation is a wait -------------------------------------------------
+
+FORGED_PROMPT = """import os, struct, time
+forged = b'{"text": "forged"}'
+os.write(3, b"p" + struct.pack(">I", len(forged)) + forged)  # the control pipe's prompt frame
+end = time.monotonic() + 1
+while time.monotonic() < end:
+    pass
+print("done")
+"""
+READ_IN_A_THREAD = """import os, threading, time
+threading.Thread(target=os.read, args=(0, 1), daemon=True).start()
+time.sleep({sleep})  # a thread blocked in read(0), nothing else running: this looks like a wait
+end = time.monotonic() + 1
+while time.monotonic() < end:
+    pass
+print("done")
+"""
+
+
+def test_a_forged_control_frame_is_no_prompt(tmp_path: Path) -> None:
+    """What a program writes on fd 3 is an announcement: no wait seen, no prompt; its text shows
+    as output, which is what a program printing it would get."""
+    runner = Runner(job(tmp_path, None, FORGED_PROMPT))  # stdin stays open: it could wait
+    runner.wait_for("exit", timeout=10)
+    runner.close_stdin()
+    result = runner.finish()
+    assert "prompt" not in result.kinds(), result.frames
+    assert result.text("stdout") == '{"text": "forged"}done\n'
+
+
+def test_a_program_computing_while_a_thread_reads_stdin_is_not_waiting(tmp_path: Path) -> None:
+    runner = Runner(job(tmp_path, None, READ_IN_A_THREAD.format(sleep=0)))
+    runner.wait_for("exit", timeout=10)
+    runner.close_stdin()
+    result = runner.finish()
+    assert "prompt" not in result.kinds() and result.text("stdout") == "done\n", result.frames
+
+
+def test_a_program_reported_waiting_that_computes_again_is_resumed(tmp_path: Path) -> None:
+    runner = Runner(job(tmp_path, None, READ_IN_A_THREAD.format(sleep=0.6)))
+    assert runner.wait_for("prompt", timeout=5) == b'{"text": ""}'
+    runner.wait_for("resumed", timeout=5)  # within a look of its computing
+    runner.wait_for("exit", timeout=10)
+    runner.close_stdin()
+    kinds = [kind for kind in runner.finish().kinds() if kind in ("prompt", "resumed", "stdout")]
+    assert kinds == ["prompt", "resumed", "stdout"]
+
+
+def test_a_shell_read_is_a_prompt_only_once_its_background_job_is_done(tmp_path: Path) -> None:
+    """The issue's attack without the forgery: bash blocked in `read` while a child computes."""
+    code = "timeout 1 bash -c 'while :; do :; done' &\nread line\necho \"got $line\"\n"
+    runner = Runner(job(tmp_path, ["bash", "main.sh"], code))
+    started = time.monotonic()
+    assert runner.wait_for("prompt", timeout=5) == b'{"text": ""}'
+    assert time.monotonic() - started >= 0.9, "a prompt while the sandbox was busy"
+    runner.write(b"x\n")
+    runner.close_stdin()
+    result = runner.finish()
+    assert result.text("stdout") == "got x\n" and result.kinds().count("prompt") == 1
+
+
+def test_the_text_input_announced_comes_with_the_wait(tmp_path: Path) -> None:
+    """input()'s text goes with the prompt it waits at; an earlier one it did not wait at is output."""
+    code = "a = input('a? ')\nb = input('b? ')\nprint(a + b)\n"
+    runner = Runner(job(tmp_path, None, code, stdin="1\n"))
+    assert runner.wait_for("prompt") == b'{"text": "b? "}'
+    assert b"".join(data for kind, data in runner.frames if kind == "stdout") == b"a? "
+    runner.write(b"2\n")
+    result = runner.finish()
+    assert result.text("stdout") == "a? 12\n" and "resumed" not in result.kinds()

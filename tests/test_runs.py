@@ -87,3 +87,17 @@ def test_prompt_text_counts_as_output(sio: InProcessClient) -> None:
     exit_payload, events = sio.run_to_exit("prompt_flood")
     assert exit_payload["reason"] == "output_limit"
     assert sum(len(p["text"]) for name, p in events if name == "prompt") == 64 << 10
+
+
+def test_a_program_busy_again_after_a_prompt_is_on_the_wall_clock_again(sio: InProcessClient) -> None:
+    """Resumed ends the prompt's wait: the run is stopped by the wall clock (2 s here), and the
+    time it ran is counted; still waiting, it would be stopped by the prompt idle limit at 0 s."""
+    exit_payload, events = sio.run_to_exit("busy_after_a_prompt")
+    assert [name for name, _ in events].count("prompt") == 1
+    assert exit_payload["reason"] == "timeout" and exit_payload["time_ms"] >= 1900, exit_payload
+
+
+def test_a_forged_nested_frame_fails_the_sandbox_not_the_server(sio: InProcessClient) -> None:
+    exit_payload, events = sio.run_to_exit("nested_prompt")
+    assert exit_payload["reason"] == "error"
+    assert text_of(events, "stderr") == "The sandbox stopped unexpectedly.\n"

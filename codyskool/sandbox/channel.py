@@ -18,7 +18,7 @@ from typing import Any
 from ..config import PROJECT_ROOT
 from ..errors import SandboxFailed
 from ..protocol import Phase, Stream
-from .events import ExitReport, Output, PhaseChanged, Prompt, SandboxEvent
+from .events import ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
 
 WIRE_FILE = PROJECT_ROOT / "sandbox" / "runner" / "wire.py"
 
@@ -80,7 +80,7 @@ class FrameDecoder:
 def json_object(kind: str, payload: bytes) -> dict[str, Any]:
     try:
         value = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # the runner writes flat JSON: anything else is forged
         raise ChannelError(f"bad {kind} frame") from None
     if not isinstance(value, dict):
         raise ChannelError(f"bad {kind} frame")
@@ -116,6 +116,7 @@ DECODERS: dict[str, Callable[[bytes], SandboxEvent | None]] = {
     "stdout": lambda payload: Output(Stream.STDOUT, payload),
     "stderr": lambda payload: Output(Stream.STDERR, payload),
     "prompt": lambda payload: Prompt(str(json_object("prompt", payload).get("text", ""))),
+    "resumed": lambda _: Resumed(),
     "status": decode_status,
     "exit": decode_exit,
 }

@@ -342,6 +342,7 @@ class DockerBackend(Backend):
 
     def start(self, job: Job) -> Execution:
         job.workdir = WORKDIR
+        job.sandbox_cgroup = True  # the container's: the runner bounds its CPU time by the cgroup's count
         payload = job.encode()
         warm = self.pool.take(job.language) if self.pool else None
         if warm is not None:

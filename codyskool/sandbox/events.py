@@ -30,6 +30,11 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Resumed:
+    """The program reported waiting at a prompt uses the CPU again: its time is run time again."""
+
+
+@dataclass(frozen=True)
 class PhaseChanged:
     """The sandbox moved to compiling or running the program."""
 
@@ -53,4 +58,4 @@ class ExitReport:
         return self.phase == "compile"
 
 
-SandboxEvent = Output | Prompt | PhaseChanged | ExitReport
+SandboxEvent = Output | Prompt | Resumed | PhaseChanged | ExitReport

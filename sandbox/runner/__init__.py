@@ -9,8 +9,9 @@ warm pool); other languages are exec'ed as child processes.
     wire.py          the frame and job format, shared with the server
     main.py          start-up: ready, the job, its files, then the supervisor
     supervisor.py    runs the commands, relays stdin and output, reaps, reports the exit
-    limits.py        rlimits and the child's clean start, prctl, the cgroup's OOM kills
-    waits.py         whether a program blocked on its stdin waits for input
+    limits.py        rlimits and the child's clean start, prctl, the cgroup's OOM kills, and
+                     the CPU time of the whole sandbox (its cgroup's, or its processes')
+    waits.py         what the runner sees: the sandbox's CPU, and whether the program waits for input
     python_child.py  a Python program in a fork: its streams, input(), its tracebacks
     __main__.py      `python3 sandbox/runner`, and the loader of the image's bundle
     bundle.py        builds that bundle, the one file the image runs

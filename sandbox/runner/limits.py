@@ -1,5 +1,6 @@
 """What the runner asks of the kernel: rlimits and a clean start for a program, prctl for
-itself, and whether the sandbox's memory cgroup has killed something."""
+itself, whether the sandbox's memory cgroup has killed something, and how much CPU the sandbox
+has used."""
 
 import _signal as signal
 import os
@@ -22,6 +23,12 @@ OOM_COUNTERS = (
     ("/sys/fs/cgroup/memory.events", "oom_kill"),  # cgroup v2
     ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill"),  # cgroup v1
 )
+CPU_COUNTERS = (  # the sandbox's cgroup's CPU time: its file, the line's key ("": the whole file), unit
+    ("/sys/fs/cgroup/cpu.stat", "usage_usec", 1e-6),  # cgroup v2
+    ("/sys/fs/cgroup/cpuacct/cpuacct.usage", "", 1e-9),  # cgroup v1 (Docker's, on these hosts)
+    ("/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage", "", 1e-9),  # cgroup v1, the two controllers joined
+)
+CLOCK_TICK_S = 1 / os.sysconf("SC_CLK_TCK")  # the unit of the times in /proc/PID/stat
 
 
 def apply_limits(limits: dict) -> None:
@@ -77,3 +84,70 @@ def oom_kills() -> int:
         except (OSError, ValueError):
             continue
     return 0
+
+
+class SandboxCpu:
+    """The CPU time, in seconds, the sandbox has used: its cgroup's counter when it has a cgroup
+    of its own (a container's, which counts every process in it, the runner too), else what the
+    runner's descendants use and have used, from /proc (the local backend)."""
+
+    def __init__(self, own_cgroup: bool) -> None:
+        found = [counter for counter in CPU_COUNTERS if own_cgroup and read_counter(counter) is not None]
+        self.counter = found[0] if found else None
+        self.reaped_s = 0.0  # what the runner's children it reaped used (the /proc count only)
+
+    def used(self) -> float:
+        if self.counter is not None:
+            value = read_counter(self.counter)
+            if value is not None:
+                return value
+        return self.reaped_s + tree_cpu_s(os.getpid())
+
+    def reaped(self, rusage: object) -> None:
+        """A child of the runner has ended: what it (and every child it waited for) used."""
+        self.reaped_s += rusage.ru_utime + rusage.ru_stime
+
+
+def read_counter(counter: tuple[str, str, float]) -> float | None:
+    path, key, unit = counter
+    try:
+        with open(path) as values:
+            for line in values:
+                name, _, value = line.rpartition(" ")
+                if name == key:
+                    return int(value) * unit
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def tree_cpu_s(root: int) -> float:
+    """The user and system time of root's descendants and of the children they waited for (not
+    root's own), found through /proc/PID/task/TID/children: a few reads per process."""
+    ticks = 0
+    pending = children(root)
+    while pending:
+        pid = pending.pop()
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # u s cu cs
+        except (OSError, IndexError, ValueError):
+            continue
+        pending += children(pid)
+    return ticks * CLOCK_TICK_S
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as listed:
+                found += [int(child) for child in listed.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found

@@ -1,8 +1,8 @@
 """A Python program, run in a fork of the runner (so a warm sandbox has paid for the interpreter).
 
 The fork gets standard streams as `python main.py` would have them on a terminal, an `input()`
-that tells the runner when the program waits for a line, and tracebacks without the runner's
-own frames.
+that announces to the runner the prompt it will wait at (the runner sees for itself whether it
+waits: waits.py), and tracebacks without the runner's own frames.
 """
 
 import builtins
@@ -14,7 +14,7 @@ import sys
 import time
 
 from . import PACKAGE_DIR
-from .wire import CONTROL_FD, CONTROL_KIND, write_frame, write_json_frame
+from .wire import CONTROL_FD, CONTROL_KIND, MAX_PROMPT, write_frame
 
 # termios.FIONREAD without importing termios where the value is the generic one
 FIONREAD = 0x541B if os.uname().machine in ("x86_64", "aarch64") else __import__("termios").FIONREAD
@@ -47,7 +47,7 @@ def run_program(job: dict) -> int:
 
 
 class Prompts:
-    """Prompt frames to the runner, on CONTROL_FD."""
+    """Prompt texts announced to the runner, on CONTROL_FD, before the reads they are for."""
 
     def __init__(self) -> None:
         self.announced = False  # input() has sent the prompt for the read that comes next
@@ -55,13 +55,13 @@ class Prompts:
     def send(self, text: str) -> None:
         wait_until_output_is_read()
         try:
-            write_json_frame(CONTROL_FD, CONTROL_KIND["prompt"], {"text": text})
+            write_frame(CONTROL_FD, CONTROL_KIND["prompt"], text.encode("utf-8", "replace")[:MAX_PROMPT])
         except OSError:
             pass
 
 
 class PromptingStdin(io.RawIOBase):
-    """fd 0, telling the runner when the program is about to block on it."""
+    """fd 0, telling the runner when the program is about to block on it (with which prompt)."""
 
     def __init__(self, prompts: Prompts) -> None:
         super().__init__()

@@ -9,13 +9,15 @@ import select
 import time
 
 from . import RUNNER_DIR
-from .limits import child_setup, oom_kills
+from .limits import PR_SET_DUMPABLE, SandboxCpu, child_setup, oom_kills, prctl
 from .python_child import run_program
-from .waits import waiting_for_input
-from .wire import CONTROL_KIND, FRAME_HEADER, KIND, write_frame, write_json_frame
+from .waits import Watch, runnable, waiting_for_input
+from .wire import CONTROL_KIND, FRAME_HEADER, KIND, MAX_PROMPT, write_frame, write_json_frame
 
-INPUT_WATCH_S = 0.1  # how often a program without a prompt hook is checked for waiting on input
 IDLE_WAKE_S = 0.5
+# Over its CPU limit by this much, the sandbox is killed: a program of one process meets its
+# RLIMIT_CPU first (SIGXCPU, which it may report), a program of many the sandbox's bound.
+CPU_LIMIT_SLACK_S = 0.2
 READ_SIZE = 65536
 CONTROL = b"c"  # the readers' mark of the control pipe, whose bytes are frames to decode
 
@@ -24,19 +26,21 @@ class Phase:
     """One command of the job (compile or run) as it runs: its process, pipes and end."""
 
     def __init__(self, pid: int, stdin_w: int, stdout_r: int, stderr_r: int, control_r: int,
-                 relay_stdin: bool, watch_input: bool) -> None:
+                 relay_stdin: bool, watch_input: bool, watch: Watch, cpu_limit_s: float) -> None:
         self.pid = pid
         self.stdin_w = stdin_w  # -1 once closed
         self.stdout_r = stdout_r
         self.stderr_r = stderr_r
         self.control_r = control_r
         self.readers = {stdout_r: KIND["stdout"], stderr_r: KIND["stderr"], control_r: CONTROL}
-        self.control_buffer = bytearray()
+        self.control_buffer: bytearray | None = bytearray()  # None: it sent garbage, the rest is dropped
         self.relay_stdin = relay_stdin
-        # Programs without a prompt hook (all but Python's) are watched instead: blocked reading
-        # an empty stdin means waiting for input, which the server must not count as run time.
+        # Whether to report the program's waits for input, which the server does not count as
+        # run time: blocked reading an empty stdin, the sandbox idle (waits.py).
         self.watch_input = watch_input
-        self.announced = False  # the wait for input it is in has been reported
+        self.watch = watch
+        self.cpu_limit_s = cpu_limit_s  # of the whole sandbox, from the command's start (0: none)
+        self.over_cpu = False  # the sandbox went over it: everything was killed
         self.status: int | None = None
         self.rusage: object = None
         self.started = time.monotonic()
@@ -58,6 +62,8 @@ class Phase:
         cpu_ms = None
         if self.rusage is not None:
             cpu_ms = round((self.rusage.ru_utime + self.rusage.ru_stime) * 1000)
+        if self.over_cpu:  # killed for what the sandbox used, which the server classifies as a timeout
+            code, signal_name, cpu_ms = None, "SIGKILL", max(cpu_ms or 0, round(self.watch.used_s * 1000))
         return {
             "cpu_ms": cpu_ms,
             "code": code,
@@ -79,6 +85,7 @@ class Supervisor:
         self.memory_exceeded = False
         self.terminated = False
         self.workdir_prefix = os.getcwd().encode() + b"/"
+        self.cpu = SandboxCpu(bool(job.get("sandbox_cgroup")))
         self.wakeup_r, wakeup_w = os.pipe()
         for fd in (self.wakeup_r, wakeup_w):
             fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
@@ -107,11 +114,15 @@ class Supervisor:
         write_json_frame(self.out_fd, KIND["exit"], result)
 
     def run_phase(self, command: list[str] | None, limits: dict, relay_stdin: bool) -> dict:
-        """Run one command (None: the Python program, in a fork) until it and its pipes end."""
+        """Run one command (None: the Python program, in a fork) until it and its pipes end. The
+        run's command (relay_stdin) gets stdin and the job's arguments; the compile's neither."""
         phase = self.spawn(command, limits, relay_stdin)
         while self.step(phase):
             pass
         phase.close_stdin()
+        self.show_announced(phase)  # the program ended without waiting at its last prompt
+        if phase.over_cpu:
+            phase.watch.look()  # everything is gone now: what the sandbox used in all
         return phase.report()
 
     def spawn(self, command: list[str] | None, limits: dict, relay_stdin: bool) -> Phase:
@@ -119,26 +130,34 @@ class Supervisor:
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
         control_r, control_w = os.pipe()
+        watch = Watch(self.cpu)  # before the fork: the command's CPU time counts from here
         pid = os.fork()
         if pid == 0:
-            self.become_program(command, limits, (stdin_r, stdout_w, stderr_w, control_w))
+            args = self.job.get("args", []) if relay_stdin else []
+            self.become_program(command, limits, (stdin_r, stdout_w, stderr_w, control_w), args)
         for fd in (stdin_r, stdout_w, stderr_w, control_w):
             os.close(fd)
         for fd in (stdin_w, stdout_r, stderr_r, control_r):
             fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
-        watch_input = relay_stdin and bool(self.job.get("watch_stdin"))
-        return Phase(pid, stdin_w, stdout_r, stderr_r, control_r, relay_stdin, watch_input)
+        # Python's input() announces its prompts, other languages print them: both are watched.
+        watch_input = relay_stdin and (command is None or bool(self.job.get("watch_stdin")))
+        return Phase(pid, stdin_w, stdout_r, stderr_r, control_r, relay_stdin, watch_input, watch,
+                     float(limits.get("cpu_time_limit_s") or 0))
 
-    def become_program(self, command: list[str] | None, limits: dict, fds: tuple[int, int, int, int]) -> None:
+    def become_program(self, command: list[str] | None, limits: dict, fds: tuple[int, int, int, int],
+                       args: list[str]) -> None:
         """In the forked child: set it up and exec the command, or run the Python program. Never
         returns, and never falls back into the runner."""
         try:
             child_setup(limits, *fds)
             if command is None:
+                # The program's, not the runner's: a fork keeps the runner's undumpable mark, which
+                # hides /proc/PID/syscall, where the runner sees it wait (an exec clears it).
+                prctl(PR_SET_DUMPABLE, 1)
                 os._exit(run_program(self.job))
             env = {"HOME": os.getcwd(), **(self.job.get("env") or {})}
             command = [arg.replace("{runner_dir}", RUNNER_DIR) for arg in command]
-            os.execvpe(command[0], [*command, *self.job.get("args", [])], env)
+            os.execvpe(command[0], [*command, *args], env)
         except BaseException as exc:  # noqa: BLE001 - report, never fall back into the runner
             try:
                 os.write(2, f"cannot start the program: {exc}\n".encode())
@@ -151,18 +170,16 @@ class Supervisor:
             self.reap(phase)
         if phase.status is not None and not phase.readers:
             return False
-        if phase.status is not None or self.terminated:
+        if phase.status is not None or self.terminated or phase.over_cpu:
             # The program is gone: everything it left behind goes too, then drain the pipes.
             self.kill_everything(phase)
         if phase.stdin_w >= 0 and not self.stdin_open and not self.pending_stdin:
             phase.close_stdin()
         ready = self.wait(phase)
-        if ready is None:
-            return True
-        ready_read, ready_write = ready
-        if phase.watch_input and phase.status is None:
-            self.watch_for_prompt(phase, ready_read, ready_write)
-        self.move(phase, ready_read, ready_write)
+        if ready is not None:
+            self.move(phase, *ready)
+        if phase.status is None and not phase.over_cpu and time.monotonic() >= phase.watch.next_look:
+            self.look(phase)
         return True
 
     def wait(self, phase: Phase) -> tuple[list[int], list[int]] | None:
@@ -171,21 +188,42 @@ class Supervisor:
         if phase.relay_stdin and self.stdin_open:
             watch_read.append(self.stdin_fd)
         watch_write = [phase.stdin_w] if phase.stdin_w >= 0 and self.pending_stdin else []
-        timeout = INPUT_WATCH_S if phase.watch_input else IDLE_WAKE_S
+        timeout = max(0.0, phase.watch.next_look - time.monotonic()) if phase.status is None else IDLE_WAKE_S
         try:
             ready_read, ready_write, _ = select.select(watch_read, watch_write, [], timeout)
         except InterruptedError:
             return None
         return ready_read, ready_write
 
-    def watch_for_prompt(self, phase: Phase, ready_read: list[int], ready_write: list[int]) -> None:
-        """Report a program that has gone quiet blocked on an empty stdin, once per such wait."""
-        if ready_write or phase.stdout_r in ready_read or phase.stderr_r in ready_read:
-            phase.announced = False  # it did something: a later wait is a new prompt
-        elif not ready_read and not phase.announced and self.stdin_open and not self.pending_stdin:
-            phase.announced = waiting_for_input(phase.pid)
-            if phase.announced:
-                write_json_frame(self.out_fd, KIND["prompt"], {"text": ""})
+    def look(self, phase: Phase) -> None:
+        """Every WATCH_S: the sandbox's CPU time against the limit, and whether the program waits
+        for input (once per wait) or, reported waiting, is busy again."""
+        watch = phase.watch
+        busy, moved = watch.look()
+        if phase.cpu_limit_s and watch.used_s > phase.cpu_limit_s + CPU_LIMIT_SLACK_S:
+            phase.over_cpu = True
+            self.kill_everything(phase)
+        elif not phase.watch_input:
+            return
+        elif watch.reported and busy:
+            self.resumed(phase)
+        elif watch.reported or busy or moved or self.pending_stdin or not self.stdin_open:
+            return  # not waiting, or it has been said
+        elif waiting_for_input(phase.pid) and not runnable(os.getpid()):
+            watch.reported = True
+            text, watch.text = watch.text or b"", None
+            write_json_frame(self.out_fd, KIND["prompt"], {"text": text.decode("utf-8", "replace")})
+
+    def resumed(self, phase: Phase) -> None:
+        phase.watch.reported = False
+        write_frame(self.out_fd, KIND["resumed"], b"")
+
+    def show_announced(self, phase: Phase) -> None:
+        """The prompt input() announced, if the program did not wait at it: shown as output, as on
+        a terminal, before the output that comes after it."""
+        text, phase.watch.text = phase.watch.text, None
+        if text:
+            write_frame(self.out_fd, KIND["stdout"], text)
 
     def move(self, phase: Phase, ready_read: list[int], ready_write: list[int]) -> None:
         if self.wakeup_r in ready_read:
@@ -200,7 +238,7 @@ class Supervisor:
                 self.forward(phase, fd)
 
     def reap(self, phase: Phase) -> None:
-        ended = reap_children(phase.pid)
+        ended = reap_children(phase.pid, self.cpu)
         if ended is not None:
             phase.status, phase.rusage = ended
 
@@ -232,6 +270,7 @@ class Supervisor:
         try:
             written = os.write(phase.stdin_w, self.pending_stdin[:READ_SIZE])
             del self.pending_stdin[:written]
+            phase.watch.moving()
         except BlockingIOError:
             pass
         except OSError:  # the program closed its stdin: what it did not read is dropped
@@ -252,28 +291,41 @@ class Supervisor:
             return
         kind = phase.readers[fd]
         if kind == CONTROL:
-            phase.control_buffer += data
-            self.forward_control(phase.control_buffer)
+            if phase.control_buffer is not None:
+                phase.control_buffer += data
+                self.take_control(phase)
             return
+        self.show_announced(phase)
+        phase.watch.moving()
         if kind == KIND["stderr"]:  # the person knows their file as main.c, not /work/main.c
             data = data.replace(self.workdir_prefix, b"")
         write_frame(self.out_fd, kind, data)
 
-    def forward_control(self, buffer: bytearray) -> None:
-        """Act on the whole frames the Python program sent on its control pipe."""
+    def take_control(self, phase: Phase) -> None:
+        """Act on the whole frames that came on the control pipe: from the Python program's
+        input(), or forged by whatever runs in the sandbox. They announce; they report nothing."""
+        buffer = phase.control_buffer
+        shown = bytearray()  # announced prompts the program did not wait at, in one output frame
         while len(buffer) >= FRAME_HEADER.size:
             kind, length = FRAME_HEADER.unpack_from(buffer)
+            if length > MAX_PROMPT:  # no prompt hook sends that much: stop listening
+                phase.control_buffer = None
+                break
             if len(buffer) < FRAME_HEADER.size + length:
-                return
+                break
             payload = bytes(buffer[FRAME_HEADER.size : FRAME_HEADER.size + length])
             del buffer[: FRAME_HEADER.size + length]
             if kind == CONTROL_KIND["prompt"]:
-                write_frame(self.out_fd, KIND["prompt"], payload)
+                if phase.watch.reported:  # announcing is running: not waiting any more
+                    self.resumed(phase)
+                shown += phase.watch.announce(payload) or b""
             elif kind == CONTROL_KIND["memory"]:
                 self.memory_exceeded = True
+        if shown:
+            write_frame(self.out_fd, KIND["stdout"], bytes(shown))
 
 
-def reap_children(pid: int) -> tuple[int, object] | None:
+def reap_children(pid: int, cpu: SandboxCpu) -> tuple[int, object] | None:
     """Collect every child that has ended; the status and rusage of `pid` if it was one."""
     ended = None
     while True:
@@ -283,6 +335,7 @@ def reap_children(pid: int) -> tuple[int, object] | None:
             return ended
         if found == 0:
             return ended
+        cpu.reaped(rusage)
         if found == pid:
             ended = status, rusage
 

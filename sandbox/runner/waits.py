@@ -1,11 +1,19 @@
-"""Whether a program that has no prompt hook (every language but Python) waits for input.
+"""Whether a program waits for input, as the runner sees it for itself.
 
 The runner asks /proc/PID/task/*/syscall what each of the program's threads is blocked in: a
 read of fd 0 is a wait for input, and so is an event loop (Node's libuv) asleep in epoll_wait with
-no timeout, since in a sandbox with no network and no timer pending only input can wake it.
+no timeout, since in a sandbox with no network and no timer pending only input can wake it. A
+thread blocked in a read while another computes is no wait: the sandbox must be idle too, its CPU
+time not growing and none of its threads ready to run (a sandbox its CPU quota throttles, or that
+a busy host keeps waiting, uses no CPU for a while, yet its threads stay runnable); a program
+reported waiting that uses the CPU again is busy again. Nothing the program says counts: Python's
+input() only announces the text of the prompt it will wait at.
 """
 
 import os
+import time
+
+from .limits import SandboxCpu, children
 
 MACHINE = os.uname().machine
 READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(MACHINE, "0")
@@ -31,8 +39,73 @@ def waiting_for_input(pid: int) -> bool:
     return False
 
 
+def runnable(root: int) -> bool:
+    """Whether a thread of root's descendants is running or ready to run (state R in its stat)."""
+    pending = children(root)
+    while pending:
+        pid = pending.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/stat", "rb") as stat:
+                    if stat.read().rsplit(b")", 1)[1].split()[0] == b"R":
+                        return True
+            except (OSError, IndexError):
+                continue
+        pending += children(pid)
+    return False
+
+
 def event_loop_asleep(call: list[str]) -> bool:
     """epoll_wait(epfd, events, maxevents, timeout) with timeout -1, from a /proc syscall line."""
     if len(call) < 5 or call[0] not in EPOLL_SYSCALLS:
         return False
     return int(call[4], 16) & INFINITE_TIMEOUT == INFINITE_TIMEOUT
+
+
+WATCH_S = 0.1  # how often the runner looks at the sandbox's CPU and at whether the program waits
+ANNOUNCED_WATCH_S = 0.02  # how soon it looks after input() announced that it will read
+BUSY_SHARE = 0.1  # the sandbox using more than this share of a CPU between two looks is busy
+
+
+class Watch:
+    """What the runner has seen of one command's sandbox: the CPU time it has used since the
+    command began, and where the program stands with its input."""
+
+    def __init__(self, cpu: SandboxCpu) -> None:
+        self.cpu = cpu
+        self.base = cpu.used()
+        self.used_s = 0.0
+        self.looked_at = time.monotonic()
+        self.next_look = self.looked_at + WATCH_S
+        self.moved = False  # output or input moved since the last look: the program is not waiting
+        self.reported = False  # a prompt was sent for the wait the program is in
+        self.text: bytes | None = None  # the prompt input() announced, for the wait it comes before
+
+    def look(self) -> tuple[bool, bool]:
+        """Take the sandbox's CPU time: whether it was busy since the last look, and whether
+        output or input moved since then."""
+        now = time.monotonic()
+        used = self.cpu.used() - self.base
+        busy = used - self.used_s > BUSY_SHARE * (now - self.looked_at)
+        moved, self.moved = self.moved, False
+        self.used_s, self.looked_at, self.next_look = used, now, now + WATCH_S
+        return busy, moved
+
+    def announce(self, text: bytes) -> bytes | None:
+        """input() is about to read with this prompt: look again soon. Returns the text announced
+        before it, whose read did not wait: a terminal would have shown it anyway."""
+        earlier, self.text = self.text, text
+        if time.monotonic() - self.looked_at >= ANNOUNCED_WATCH_S:
+            self.look()  # the next look's window starts here (at most so often: a flood stays cheap)
+        self.moved = False  # what it printed before, it let the runner read before it announced
+        self.next_look = min(self.next_look, self.looked_at + ANNOUNCED_WATCH_S)
+        return earlier
+
+    def moving(self) -> None:
+        """Output came or input went in: whatever wait was reported is over."""
+        self.moved = True
+        self.reported = False

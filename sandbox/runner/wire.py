@@ -6,7 +6,8 @@
 * The runner writes frames to its stdout: ``FRAME_HEADER`` (a 1-byte kind of ``FRAME_KINDS``, a
   4-byte big-endian length), then the payload.
 * A Python program's process writes frames of ``CONTROL_KINDS`` to the runner on ``CONTROL_FD``,
-  in the same layout.
+  in the same layout. Anything in the sandbox can write them: they announce, they report nothing,
+  and the runner passes none on as it came (the server gets only frames the runner built).
 
 A new kind of frame is one line of its table. The server loads this file by its path
 (codyskool/sandbox/channel.py), so it imports only the standard library, cheaply, and does nothing
@@ -21,20 +22,25 @@ import struct
 FRAME_HEADER = struct.Struct(">cI")  # kind, payload length
 JOB_HEADER = struct.Struct(">I")  # the marshalled job's length
 MAX_FRAME = 1 << 24  # the longest payload the server accepts
+MAX_PROMPT = MAX_FRAME // 6  # the longest prompt text: its JSON fits a frame if every byte is \u00XX
 CONTROL_FD = 3  # in a Python program's process: where its prompt hook writes CONTROL_KINDS frames
 
 FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
     b"r": "ready",  # empty: the runner has started and waits for its job
     b"o": "stdout",  # raw bytes the program wrote to its stdout
     b"e": "stderr",  # raw bytes it wrote to its stderr, the work dir's path taken out
-    b"p": "prompt",  # JSON {"text": str}: the program waits for a line of input
+    b"p": "prompt",  # JSON {"text": str}: the runner saw the program blocked reading stdin, the sandbox idle
+    b"w": "resumed",  # empty: a program reported at a prompt uses the CPU again: its time counts again
     b"s": "status",  # JSON {"phase": "compiling" | "running"}
     # JSON {"phase": "compile" | "run", "code": int | null, "signal": "SIGXCPU" | ... | null,
-    # "cpu_ms", "time_ms", "memory_kb": numbers or null, "memory": bool (run only: out of memory)}
+    # "cpu_ms", "time_ms", "memory_kb": numbers or null, "memory": bool (run only: out of memory)};
+    # over the phase's CPU limit, the whole sandbox's, "signal" is "SIGKILL" and "cpu_ms" the sandbox's
     b"x": "exit",
 }
 CONTROL_KINDS: dict[bytes, str] = {  # a Python program's process -> runner, on CONTROL_FD
-    b"p": "prompt",  # JSON {"text": str}: input() is about to read; passed on as a prompt frame
+    # raw UTF-8, the text input() asks with, announced before it reads: the runner sends it with
+    # the prompt frame if it then sees the program wait (see above), else as stdout, as a terminal shows it
+    b"p": "prompt",
     b"m": "memory",  # empty: the program ran out of memory (a MemoryError); sets the exit's "memory"
 }
 KIND = {name: kind for kind, name in FRAME_KINDS.items()}  # "stdout" -> b"o", for the runner's code
