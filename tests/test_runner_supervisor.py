@@ -71,7 +71,7 @@ def test_a_command_that_cannot_start_says_so(tmp_path: Path) -> None:
 def test_the_cpu_limit_ends_a_busy_program_with_sigxcpu(tmp_path: Path) -> None:
     result = run(job(tmp_path, SH, "while :; do :; done\n", limits={"cpu_time_limit_s": 1}), timeout=15)
     assert (result.exit["signal"], result.exit["code"]) == ("SIGXCPU", None)
-    assert result.exit["cpu_ms"] >= 900
+    assert result.exit["cpu_ms"] >= 800  # the kernel checks RLIMIT_CPU at its ticks; rusage may lag them
 
 
 def test_a_daemonized_grandchild_is_killed_when_the_program_ends(tmp_path: Path) -> None:
