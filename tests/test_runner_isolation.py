@@ -3,6 +3,7 @@ it prints stays between it and the person."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import LiveServer, RunClient
 from live import DOCKER
 
@@ -60,6 +61,7 @@ for folder in ("/work", "/tmp", "/dev/shm"):
 """
 
 
+@pytest.mark.attack
 def test_a_sandbox_dies_first_and_its_scratch_space_is_bounded(docker_server: LiveServer) -> None:
     """OomScoreAdj 1000: the host's OOM killer takes a sandbox before the server; /dev/shm has an
     inode limit like /work and /tmp, so millions of tiny files cannot be charged to memory."""
