@@ -251,31 +251,38 @@ def test_a_full_queue_refuses_new_runs() -> None:
 
 
 def test_many_tickets_from_many_threads_never_overbook() -> None:
-    gate = admission(max_concurrent_runs=3, max_concurrent_runs_per_ip=2)
-    peak = {"all": 0}
+    gate = admission(max_concurrent_runs=3, max_concurrent_runs_per_ip=2, max_queued_runs_per_ip=60)
+    peak = {"all": 0, "per_client": 0}
     lock = threading.Lock()
     running: dict[str, int] = {}
+    finished: list[str] = []
+    failures: list[BaseException] = []
 
     def one(client: str) -> None:
-        ticket = gate.request(client)
         try:
-            if gate.wait(ticket, never):
-                with lock:
-                    running[client] = running.get(client, 0) + 1
-                    peak["all"] = max(peak["all"], sum(running.values()))
-                    assert running[client] <= 2
-                time.sleep(0.002)
-                with lock:
-                    running[client] -= 1
-        finally:
-            gate.release(ticket)
+            ticket = gate.request(client)
+            try:
+                if gate.wait(ticket, never):
+                    with lock:
+                        running[client] = running.get(client, 0) + 1
+                        peak["all"] = max(peak["all"], sum(running.values()))
+                        peak["per_client"] = max(peak["per_client"], running[client])
+                    time.sleep(0.002)
+                    with lock:
+                        running[client] -= 1
+                        finished.append(client)
+            finally:
+                gate.release(ticket)
+        except BaseException as error:  # noqa: BLE001 - a thread's failure must fail the test
+            failures.append(error)
 
     threads = [threading.Thread(target=one, args=(f"c{i % 4}",)) for i in range(60)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(10)
-    assert peak["all"] <= 3
+    assert failures == [] and len(finished) == 60, failures
+    assert peak["all"] <= 3 and peak["per_client"] <= 2, peak
     assert gate.snapshot() == {"running": 0, "queued": 0, "running_by_client": {}}
 
 

@@ -17,8 +17,11 @@ import pytest
 from conftest import LiveServer
 from live import DOCKER
 from redteam_plugin import CPU_S, WALL_S, Connect, exhaust, still_serving
+from runner_host import runner_module
 
 pytestmark = pytest.mark.attack
+
+read_counter = runner_module("limits").read_counter  # the runner's own reading of a cgroup counter
 
 
 def cpu_counter(container: str) -> tuple[str, str, float] | None:
@@ -39,19 +42,6 @@ def cpu_counter(container: str) -> tuple[str, str, float] | None:
         for counter in candidates:
             if read_counter(counter) is not None:
                 return counter
-    return None
-
-
-def read_counter(counter: tuple[str, str, float]) -> float | None:
-    path, key, unit = counter
-    try:
-        with open(path) as values:
-            for line in values:
-                name, _, value = line.rpartition(" ")
-                if name == key:
-                    return int(value) * unit
-    except (OSError, ValueError):
-        pass
     return None
 
 
