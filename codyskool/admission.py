@@ -5,7 +5,7 @@
 * A per-client share of that limit, so that one person with many tabs (or a script) cannot take
   every slot: their extra runs wait in the same queue while other clients' runs go ahead.
 * Rate limits on runs started per minute, per client and per connection (session).
-(The cap on Socket.IO connections per client is the connections' owner's: codyskool/sessions.py.)
+(The cap on Socket.IO connections per client is the connections' owner's: codyskool/service.py.)
 
 A client is an IP address (an IPv6 /64, which one machine may freely hop around in). Behind a
 reverse proxy the address comes from X-Forwarded-For only when TRUST_PROXY says how many proxies

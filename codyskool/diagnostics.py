@@ -15,6 +15,7 @@ characters), so parsing costs at most a few milliseconds of the server's only th
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -246,6 +247,15 @@ def bounded(text: str) -> str:
 
 
 def parse_diagnostics(language: Language, stderr: str, code: str) -> list[Diagnostic]:
+    """The editor marks for a run's stderr; never raises (they are a nicety, the run's exit is not)."""
+    try:
+        return _parse(language, stderr, code)
+    except Exception:
+        logging.getLogger(__name__).exception("diagnostics failed for %s", language.id)
+        return []
+
+
+def _parse(language: Language, stderr: str, code: str) -> list[Diagnostic]:
     parser = PARSERS.get(language.diagnostics)
     if parser is None or not stderr:
         return []

@@ -2,8 +2,8 @@
 
 A ``CodySkoolError``'s message is shown as it is, so it is written for the person who sent the
 request; anything else that goes wrong is logged with its traceback and answered with a generic
-message. The web layer maps the taxonomy in one place each: ``http_error`` in ``app.py`` for
-HTTP, ``refuse`` in ``events.py`` for Socket.IO.
+message. The web layer maps the taxonomy in one place each: ``refused`` in ``app.py`` for HTTP,
+``refuse`` in ``sockets.py`` for Socket.IO.
 
 A program that fails (a syntax error, a crash, a timeout) is not an error here: it is a run like
 any other, and its ``exit`` says how it ended.

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 from .protocol import ExitInfo, ExitReason
-from .sandbox import SandboxExit
+from .sandbox import Execution, SandboxExit
 from .sandbox.events import ExitReport
+
+log = logging.getLogger(__name__)
+
+
+def report_of(execution: Execution) -> SandboxExit:
+    """The backend's word on how the sandbox ended; never raises, since the exit must be sent."""
+    try:
+        return execution.finish()
+    except Exception as error:
+        log.exception("cannot tell how the sandbox ended")
+        return SandboxExit(error=str(error))
 
 
 def needs_sandbox_report(stop_reason: ExitReason | None, report: ExitReport | None) -> bool:

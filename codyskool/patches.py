@@ -107,6 +107,7 @@ def _gate_engineio_connections() -> None:
     eio_connect = server_class._handle_eio_connect
     connect = server_class._handle_connect
     eio_disconnect = server_class._handle_eio_disconnect
+    leave = server_class._handle_disconnect
 
     def handle_eio_connect(self: Any, eio_sid: str, environ: dict[str, Any]) -> Any:
         gate = getattr(self, "transport_gate", None)
@@ -125,9 +126,17 @@ def _gate_engineio_connections() -> None:
         if gate is not None:
             if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is not None:
                 gate.joined(eio_sid)
-            else:
+            elif (namespace or "/") == "/":  # refused by the app, which told it why
                 gate.join_refused(eio_sid)
         return result
+
+    def handle_disconnect(self: Any, eio_sid: str, namespace: str | None, reason: Any = None) -> Any:
+        try:
+            return leave(self, eio_sid, namespace, reason)
+        finally:
+            gate = getattr(self, "transport_gate", None)
+            if gate is not None:
+                gate.left(eio_sid)  # if the Engine.IO connection is closing too, closed() follows
 
     def handle_eio_disconnect(self: Any, eio_sid: str, reason: Any = None) -> Any:
         try:
@@ -140,6 +149,7 @@ def _gate_engineio_connections() -> None:
     server_class._handle_eio_connect = handle_eio_connect
     server_class._handle_connect = handle_connect
     server_class._handle_eio_disconnect = handle_eio_disconnect
+    server_class._handle_disconnect = handle_disconnect
 
 
 # --- eventlet ------------------------------------------------------------------------------------
@@ -197,13 +207,15 @@ def guarded_protocol(header_timeout_s: float, max_sockets_per_client: int) -> ty
     import eventlet
     from eventlet.wsgi import HttpProtocol
 
+    from .admission import client_key  # one key per IPv4 address or IPv6 /64
+
     open_sockets: dict[str, int] = {}
 
     class GuardedProtocol(HttpProtocol):
         deadline: Any = None
 
         def handle(self) -> None:
-            address = str(self.client_address[0]) if self.client_address else ""
+            address = client_key(str(self.client_address[0])) if self.client_address else ""
             count = open_sockets.get(address, 0)
             if max_sockets_per_client and count >= max_sockets_per_client:
                 self.close_connection = 1

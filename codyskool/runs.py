@@ -19,7 +19,7 @@ from .admission import Admission, Ticket
 from .concurrency import Tasks
 from .config import Limits
 from .diagnostics import parse_diagnostics
-from .exits import classify_exit, needs_sandbox_report
+from .exits import classify_exit, needs_sandbox_report, report_of
 from .jobs import build_job
 from .output import ProgramOutput
 from .programs import Program
@@ -122,15 +122,15 @@ class Run:
 
     def _execute(self) -> None:
         self.state = RunState.STARTING
-        self.clock.start()
+        self.clock.start()  # the watchdog bounds starting the sandbox too
+        self.tasks.spawn(watch, self.clock, self.ended.is_set, lambda: self.stop(ExitReason.TIMEOUT),
+                         self.tasks.sleep)
         self.execution = self.backend.start(build_job(self.program, self.limits))
         if self.stop_reason is not None:  # stopped while it started: stop() could not kill it
             self.execution.kill()
         else:
             self.stdin.attach(self.execution)
         self.state = RunState.RUNNING
-        self.tasks.spawn(watch, self.clock, self.ended.is_set, lambda: self.stop(ExitReason.TIMEOUT),
-                         self.tasks.sleep)
         for event in self.execution.events():
             self._handle(event)
             self.tasks.sleep(0)  # a flood must not keep other runs and clients waiting
@@ -167,11 +167,11 @@ class Run:
     def _end(self) -> None:
         """Tell the person how the run ended, give its slot back, then remove its sandbox."""
         sandbox_exit = SandboxExit()
+        with self.lock:  # from here on a stop changes nothing: the program has ended
+            self.state = RunState.ENDED
         try:
             if self.execution is not None and needs_sandbox_report(self.stop_reason, self.report):
-                sandbox_exit = self.execution.finish()
-            with self.lock:
-                self.state = RunState.ENDED
+                sandbox_exit = report_of(self.execution)
             self.stdin.close()
             self.clock.prompt_ended()
             self.output.finish(keep_tail=not self.stop_reason)

@@ -23,18 +23,19 @@ class StdinRelay:
     def send(self, request: StdinRequest) -> bool:
         """Pass on what was typed; whether it carried data. Raises BadRequest once input is over."""
         data = request.data.encode()
-        with self.lock:
-            if self.closed or self.eof:
-                raise BadRequest("the program is not reading input any more")
-            if self.size + len(data) > self.limit:
-                raise TooLarge(f"stdin is over the limit of {self.limit // 1024} KiB")
-            self.size += len(data)
-            self.eof = request.eof
-            execution = self.execution
-            if execution is None:
-                self.queue.append(data)
-                return bool(data)
-        self._write(execution, data, request.eof)
+        with self.write_lock:  # taken first, as attach does: sends are written in their order
+            with self.lock:
+                if self.closed or self.eof:
+                    raise BadRequest("the program is not reading input any more")
+                if self.size + len(data) > self.limit:
+                    raise TooLarge(f"stdin is over the limit of {self.limit // 1024} KiB")
+                self.size += len(data)
+                self.eof = request.eof
+                execution = self.execution
+                if execution is None:
+                    self.queue.append(data)
+                    return bool(data)
+            self._write_now(execution, data, request.eof)
         return bool(data)
 
     def attach(self, execution: Execution) -> None:
@@ -50,10 +51,6 @@ class StdinRelay:
     def close(self) -> None:
         with self.lock:
             self.closed = True
-
-    def _write(self, execution: Execution, data: bytes, eof: bool) -> None:
-        with self.write_lock:
-            self._write_now(execution, data, eof)
 
     @staticmethod
     def _write_now(execution: Execution, data: bytes, eof: bool) -> None:

@@ -28,6 +28,7 @@ class TransportGate:
         self.join_timeout_s = join_timeout_s
         self.close = close  # closes an Engine.IO connection by its id
         self.pending: dict[str, str] = {}  # Engine.IO id -> client, until it joins or goes
+        self.clients: dict[str, str] = {}  # Engine.IO id -> client, while it is open
         self.turned_away: set[str] = set()  # refused by the namespace (told why), closed soon
         self.refused: OrderedDict[str, None] = OrderedDict()  # the latest refused ids
         self.lock = threading.Lock()
@@ -44,8 +45,18 @@ class TransportGate:
                     self.refused.popitem(last=False)
                 return False
             self.pending[eio_sid] = client
+            self.clients[eio_sid] = client
         self.service.tasks.spawn(self._close_if_not_joined, eio_sid)
         return True
+
+    def left(self, eio_sid: str) -> None:
+        """It left the namespace but stays open: it waits to join again, counted and timed."""
+        with self.lock:
+            client = self.clients.get(eio_sid)
+            if client is None or eio_sid in self.pending:
+                return
+            self.pending[eio_sid] = client
+        self.service.tasks.spawn(self._close_if_not_joined, eio_sid)
 
     def was_refused(self, eio_sid: str) -> bool:
         """Whether the connection was refused (so a namespace join on it must be too)."""
@@ -67,6 +78,7 @@ class TransportGate:
     def closed(self, eio_sid: str) -> None:
         with self.lock:
             self.pending.pop(eio_sid, None)
+            self.clients.pop(eio_sid, None)
             self.turned_away.discard(eio_sid)
 
     def _close_if_not_joined(self, eio_sid: str) -> None:

@@ -10,6 +10,7 @@ container ends its stream. Which script runs is chosen by the program's code, so
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -128,6 +129,14 @@ class FakeBackend(Backend):
     def sandboxes_left(self) -> list[FakeExecution]:
         """Sandboxes not removed yet: after every run has ended there must be none."""
         return [execution for execution in self.executions if not execution.removed]
+
+    def all_removed(self, timeout: float = 5) -> bool:
+        """Whether every sandbox is removed, within `timeout` (a run removes its sandbox just
+        after it has sent its `exit`)."""
+        deadline = time.monotonic() + timeout
+        while self.sandboxes_left() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return not self.sandboxes_left()
 
 
 # --- scripts: small programs as a sandbox would report them ---------------------------------------

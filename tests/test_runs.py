@@ -10,7 +10,7 @@ def test_output_over_the_limit_stops_the_run(sio: InProcessClient, backend: Fake
     exit_payload, events = sio.run_to_exit("flood")
     assert exit_payload["reason"] == "output_limit"
     assert len(text_of(events)) == 64 << 10, "exactly the limit reaches the person"
-    assert backend.sandboxes_left() == []
+    assert backend.all_removed()
 
 
 def test_a_program_over_the_wall_clock_is_stopped(sio: InProcessClient) -> None:
@@ -59,7 +59,7 @@ def test_a_sandbox_that_ends_without_a_report(sio: InProcessClient, backend: Fak
     assert exit_payload["reason"] == "error"
     assert text_of(events) == "before\n"
     assert text_of(events, "stderr") == "The sandbox stopped unexpectedly.\n"
-    assert backend.sandboxes_left() == []
+    assert backend.all_removed()
 
 
 def test_a_sandbox_that_cannot_start(sio: InProcessClient, backend: FakeBackend) -> None:

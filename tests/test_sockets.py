@@ -16,7 +16,7 @@ def test_a_run_streams_its_output_then_exits_once(sio: InProcessClient, backend:
     assert events[0][1]["phase"] == "running"
     time.sleep(0.05)
     assert sio.received() == [], "nothing after the exit"
-    assert backend.sandboxes_left() == []
+    assert backend.all_removed()
 
 
 def test_input_reaches_a_program_waiting_at_a_prompt(sio: InProcessClient) -> None:
@@ -39,7 +39,7 @@ def test_kill_stops_the_run(sio: InProcessClient, backend: FakeBackend) -> None:
     sio.send("kill", {})
     exit_payload, _ = sio.wait_for("exit", run_id)
     assert exit_payload["reason"] == "killed" and exit_payload["signal"] == "SIGKILL"
-    assert backend.executions[0].killed and backend.sandboxes_left() == []
+    assert backend.executions[0].killed and backend.all_removed()
 
 
 def test_a_new_run_replaces_the_old_one(sio: InProcessClient, backend: FakeBackend) -> None:
@@ -50,7 +50,7 @@ def test_a_new_run_replaces_the_old_one(sio: InProcessClient, backend: FakeBacke
     second_exit, events = sio.wait_for("exit", second)
     assert first_exit["reason"] == "killed" and second_exit["reason"] == "exited"
     assert text_of(events) == "print(2)"
-    assert backend.sandboxes_left() == []
+    assert backend.all_removed()
 
 
 def test_a_dropped_connection_stops_its_run(app, backend: FakeBackend) -> None:
@@ -61,7 +61,7 @@ def test_a_dropped_connection_stops_its_run(app, backend: FakeBackend) -> None:
     deadline = time.monotonic() + 5
     while backend.sandboxes_left() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert backend.executions[0].killed and backend.sandboxes_left() == []
+    assert backend.executions[0].killed and backend.all_removed()
     assert app.extensions["codyskool"].connections == {}
 
 
@@ -152,3 +152,24 @@ def test_rate_limit_per_connection(tmp_path, backend: FakeBackend) -> None:
         client.run_to_exit("print(1)")
     ack = client.call("run", {"language": "python", "code": "print(1)"})
     assert ack["ok"] is False and "too many runs" in ack["error"]
+
+
+def test_engineio_connections_that_leave_the_namespace_are_counted_again(tmp_path) -> None:
+    """Joining, then leaving the namespace while the Engine.IO connection stays open, must not take
+    a connection out of every count (it would then be held for ever)."""
+    from inprocess import make_app
+
+    from codyskool.extensions import socketio
+
+    make_app(tmp_path, FakeBackend(), MAX_CONNECTIONS_PER_IP=2, JOIN_TIMEOUT_S=60)
+    gate = socketio.server.transport_gate
+    environ = {"REMOTE_ADDR": "198.51.100.7"}
+    assert gate.opened("a", environ) and gate.opened("b", environ)
+    assert not gate.opened("x", environ), "two waiting to join is the cap"
+    gate.joined("a")
+    gate.joined("b")
+    gate.left("a")  # a DISCONNECT packet for the namespace; the Engine.IO connection stays
+    assert gate.opened("c", environ)
+    assert not gate.opened("d", environ), "the one that left waits to join again, counted"
+    gate.closed("a")
+    assert gate.opened("d", environ)
