@@ -86,6 +86,15 @@ def client_key(address: str) -> str:
     return str(ip)
 
 
+def decrement(counts: dict[str, int], key: str) -> None:
+    """One less of key in a table of counts per client; a key whose count reaches zero goes."""
+    count = counts.get(key, 0) - 1
+    if count > 0:
+        counts[key] = count
+    else:
+        counts.pop(key, None)
+
+
 # --- rate limits --------------------------------------------------------------------------------
 
 
@@ -229,7 +238,7 @@ class Admission:
             state, ticket.state = ticket.state, TicketState.DONE
             if state == TicketState.RUNNING:
                 self.running -= 1
-                self._decrement(self.running_by_client, ticket.client)
+                decrement(self.running_by_client, ticket.client)
             elif state == TicketState.WAITING:
                 self.queue.remove(ticket)
                 self._wake_waiting()  # everyone behind it moved up
@@ -258,14 +267,6 @@ class Admission:
     def _wake_waiting(self) -> None:
         for waiting in self.queue:
             waiting.wake.set()
-
-    @staticmethod
-    def _decrement(counts: dict[str, int], key: str) -> None:
-        count = counts.get(key, 0) - 1
-        if count > 0:
-            counts[key] = count
-        else:
-            counts.pop(key, None)
 
     # --- for the health page and tests --------------------------------------------------------
 

@@ -207,7 +207,7 @@ def guarded_protocol(header_timeout_s: float, max_sockets_per_client: int) -> ty
     import eventlet
     from eventlet.wsgi import HttpProtocol
 
-    from .admission import client_key  # one key per IPv4 address or IPv6 /64
+    from .admission import client_key, decrement  # a key per IPv4 address or IPv6 /64
 
     open_sockets: dict[str, int] = {}
 
@@ -224,11 +224,7 @@ def guarded_protocol(header_timeout_s: float, max_sockets_per_client: int) -> ty
             try:
                 super().handle()
             finally:
-                left = open_sockets.get(address, 1) - 1
-                if left > 0:
-                    open_sockets[address] = left
-                else:
-                    open_sockets.pop(address, None)
+                decrement(open_sockets, address)
 
         def _read_request_line(self) -> Any:
             self._cancel_deadline()

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, current_app, has_request_context, request
 
 from . import protocol
-from .admission import Admission, AdmissionSettings, client_address
+from .admission import Admission, AdmissionSettings, client_address, decrement
 from .concurrency import Tasks
 from .config import Limits
 from .errors import BadRequest, Busy
@@ -72,11 +72,7 @@ class RunService:
         with self.lock:
             connection = self.connections.pop(session, None)
             if connection is not None:
-                left = self.connections_by_client.get(connection.client, 1) - 1
-                if left > 0:
-                    self.connections_by_client[connection.client] = left
-                else:
-                    self.connections_by_client.pop(connection.client, None)
+                decrement(self.connections_by_client, connection.client)
         self.admission.forget_session(session)
         if connection is not None and connection.run is not None:
             connection.run.stop(ExitReason.KILLED)
