@@ -22,6 +22,7 @@ from .base import Backend, Execution, FramedExecution, Job, SandboxExit, Sandbox
 from .channel import READY_FRAME
 from .engine import Engine, EngineError, NotFound
 from .pool import WarmPool
+from .seccomp import security_opt
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None =
         "NetworkMode": "none",
         "ReadonlyRootfs": True,
         "CapDrop": ["ALL"],
-        "SecurityOpt": ["no-new-privileges"],
+        "SecurityOpt": ["no-new-privileges", security_opt()],  # the project's profile: seccomp.py
         "Memory": memory,
         "MemorySwap": memory,  # the same: no swap
         "PidsLimit": limits.pids_limit,

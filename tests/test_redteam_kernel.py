@@ -1,0 +1,112 @@
+"""The red team against the kernel under the sandbox (issue 12, "depth under runc too").
+
+Under runc every sandbox shares the host's kernel, so what a program can ask of that kernel is
+the attack surface: the system calls the project's seccomp profile allows
+(codyskool/sandbox/seccomp.py), the per-user quotas sandboxes would share if they ran as one uid,
+and the host-wide facts /proc shows. Each test is one attack against the red team's Docker server,
+under whichever runtime it runs (CODYSKOOL_DOCKER_RUNTIME=runsc for gVisor); where gVisor's own
+kernel answers instead of the host's, the test says what holds there.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import LiveServer
+from redteam_plugin import Connect
+from test_redteam import PRELUDE, escape
+
+pytestmark = pytest.mark.attack
+
+HOST_KERNEL = os.uname().release  # a sandbox that reports another one runs on gVisor's kernel
+
+KERNEL_CALLS = r'''
+import errno
+libc.syscall.restype = ctypes.c_long
+HOST_KERNEL = {host!r}
+
+def refused_with(name, errors, number, *args):
+    """A raw system call that must fail with one of `errors` (a name), not reach its kernel code."""
+    result = libc.syscall(ctypes.c_long(number), *[ctypes.c_long(arg) for arg in args])
+    code = errno.errorcode.get(ctypes.get_errno(), "?") if result == -1 else f"returned {{result}}"
+    expect(name, code in errors, code)
+'''
+
+
+def kernel_calls() -> str:
+    return PRELUDE + KERNEL_CALLS.format(host=HOST_KERNEL)
+
+
+def test_io_uring_is_out_of_reach(red: LiveServer, connect: Connect) -> None:
+    """io_uring is where many recent kernel privilege escalations were: Docker's default profile
+    allows it, the project's answers ENOSYS (so that libraries fall back to threads). Under gVisor
+    the call reaches gVisor's own io_uring, in user space, never the host kernel's."""
+    body = """
+params = ctypes.create_string_buffer(120)
+if os.uname().release == HOST_KERNEL:
+    refused_with("io_uring_setup", ("ENOSYS", "EPERM"), 425, 8, ctypes.addressof(params))
+    refused_with("io_uring_enter", ("ENOSYS", "EPERM"), 426, 0, 1, 0, 0, 0, 0)
+    refused_with("io_uring_register", ("ENOSYS", "EPERM"), 427, 0, 0, 0, 0)
+    refused_with("io_setup (Linux AIO)", ("ENOSYS", "EPERM"), 206, 8, ctypes.addressof(params))
+else:
+    for name in ("io_uring_setup", "io_uring_enter", "io_uring_register", "io_setup"):
+        expect(f"{name}: answered by another kernel than the host's", True, os.uname().release)
+"""
+    escape(red, connect, kernel_calls() + body, 4)
+
+
+def test_vsock_and_rare_socket_families_are_refused(red: LiveServer, connect: Connect) -> None:
+    """AF_VSOCK talks to the hypervisor of a VM host (this one's, when it runs in one); Docker's
+    default profile allows it. The profile allows four families by value, so neither 40 nor 40 with
+    high bits set (seccomp compares 64 bits, the kernel uses the low 32) gets through."""
+    body = """
+refused("socket(AF_VSOCK)", lambda: socket.socket(40, socket.SOCK_STREAM))
+refused_with("socket(AF_VSOCK) raw", ("EPERM", "EAFNOSUPPORT"), 41, 40, 1, 0)
+refused_with("socket(AF_VSOCK + 2**32)", ("EPERM", "EAFNOSUPPORT"), 41, 40 + (1 << 32), 1, 0)
+refused_with("socket(AF_ALG)", ("EPERM", "EAFNOSUPPORT"), 41, 38, 5, 0)
+refused_with("socketpair(AF_VSOCK)", ("EPERM", "EAFNOSUPPORT", "EOPNOTSUPP"), 53, 40, 1, 0, 0)
+expect("AF_UNIX still works", socket.socketpair() is not None)
+expect("AF_INET still works", socket.socket(socket.AF_INET, socket.SOCK_STREAM) is not None)
+"""
+    escape(red, connect, kernel_calls() + body, 7)
+
+
+def test_calls_docker_allows_and_no_program_needs(red: LiveServer, connect: Connect) -> None:
+    """ptrace, odd personalities, 16-bit segments and page gifting are allowed by Docker's default
+    profile; they stay out of the project's (under gVisor they reach gVisor's kernel only)."""
+    body = """
+if os.uname().release == HOST_KERNEL:
+    refused_with("ptrace(PTRACE_TRACEME)", ("EPERM",), 101, 0, 0, 0, 0)
+    refused_with("personality(PER_LINUX32)", ("EPERM",), 135, 8)
+    refused_with("modify_ldt", ("EPERM",), 154, 0, 0, 0)
+    refused_with("vmsplice", ("EPERM",), 278, 0, 0, 0, 0)
+else:
+    for name in ("ptrace", "personality", "modify_ldt", "vmsplice"):
+        expect(f"{name}: answered by another kernel than the host's", True, os.uname().release)
+refused_with("keyctl", ("EPERM", "EACCES", "ENOSYS"), 250, 0, 0, 0)
+refused_with("userfaultfd", ("EPERM", "ENOSYS"), 323, 0)
+"""
+    escape(red, connect, kernel_calls() + body, 6)
+
+
+INT80 = r"""#include <stdio.h>
+int main(void) {
+    long pid;
+    __asm__ volatile ("int $0x80" : "=a"(pid) : "a"(20));  /* getpid in the 32-bit table */
+    printf("int80 getpid answered %ld\n", pid);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the 32-bit table of x86_64")
+def test_the_32_bit_system_call_table_is_closed(red: LiveServer, connect: Connect) -> None:
+    """The 32-bit entry point of a 64-bit kernel has had bugs of its own; no toolchain in the image
+    builds 32-bit programs. Under runc the profile kills the caller (SIGSYS)."""
+    result = connect(red).run_to_exit(INT80, "c", timeout=40)
+    answered = [line for line in result.stdout.splitlines() if line.startswith("int80 getpid answered")]
+    if answered:  # gVisor refuses the 32-bit table with an error of its own
+        assert int(answered[0].split()[-1]) < 0, result.stdout
+    else:
+        assert result.exit["reason"] == "exited" and result.exit["signal"] == "SIGSYS", result.exit
