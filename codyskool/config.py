@@ -109,6 +109,7 @@ def parse_pool_sizes(text: str) -> dict[str, int]:
     return sizes
 
 
+DEFAULT_SANDBOX_UIDS = 64  # 16 concurrent runs + the warm pool + sandboxes still being removed, twice over
 LIMIT = "limit"  # a bound of one run: a field of Limits
 ADMISSION = "admission"  # a bound of the whole server: a field of AdmissionSettings
 
@@ -154,6 +155,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("INSTANCE", "default", str, "label value that marks this server's containers"),
     Option("SANDBOX_CPUS", 1.0, positive(float), "CPUs one sandbox may use"),
     Option("POOL_SIZES", {"python": 2}, parse_pool_sizes, "warm containers per language (python=2,c=1; off)"),
+    Option("SANDBOX_UID_BASE", 10001, positive(int), "first host uid of the sandboxes; each live one (warm "
+           "ones too) runs as a uid of its own, so that per-user kernel quotas are not shared"),
+    Option("SANDBOX_UIDS", DEFAULT_SANDBOX_UIDS, positive(int), "uids from SANDBOX_UID_BASE on: sandboxes "
+           "that may live at once (runs, warm pool, removals in progress); one more is refused"),
     # Local backend
     Option("LOCAL_PYTHON", "", str, "interpreter for the local backend (default /usr/bin/python3)"),
     Option("LOCAL_BWRAP", "auto", one_of("auto", "on", "off"), "wrap local runs in bubblewrap"),

@@ -14,6 +14,7 @@ import os
 
 import pytest
 from conftest import LiveServer
+from live import DOCKER
 from redteam_plugin import Connect
 from test_redteam import PRELUDE, escape
 
@@ -103,10 +104,48 @@ int main(void) {
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="the 32-bit table of x86_64")
 def test_the_32_bit_system_call_table_is_closed(red: LiveServer, connect: Connect) -> None:
     """The 32-bit entry point of a 64-bit kernel has had bugs of its own; no toolchain in the image
-    builds 32-bit programs. Under runc the profile kills the caller (SIGSYS)."""
+    builds 32-bit programs. Under runc the profile kills the caller (SIGSYS); gVisor answers with
+    an error of its own."""
     result = connect(red).run_to_exit(INT80, "c", timeout=40)
-    answered = [line for line in result.stdout.splitlines() if line.startswith("int80 getpid answered")]
-    if answered:  # gVisor refuses the 32-bit table with an error of its own
-        assert int(answered[0].split()[-1]) < 0, result.stdout
-    else:
-        assert result.exit["reason"] == "exited" and result.exit["signal"] == "SIGSYS", result.exit
+    lines = result.stdout.splitlines()
+    answers = [int(line.split()[-1]) for line in lines if line.startswith("int80 getpid")]
+    assert all(answer < 0 for answer in answers), result.stdout  # an error number, never a pid
+    if red.health()["runtime"] == "runc":
+        assert result.exit["signal"] == "SIGSYS" and not answers, (result.exit, result.stdout)
+
+
+# --- per-user quotas ------------------------------------------------------------------------------
+
+INOTIFY_HOG = """import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+count = 0
+while libc.inotify_init1(0) >= 0:
+    count += 1
+print(f"uid {os.getuid()} took {count} inotify instances: {os.strerror(ctypes.get_errno())}", flush=True)
+input()
+"""
+INOTIFY_PROBE = """import ctypes, os, pwd
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(0)
+print("uid", os.getuid(), pwd.getpwuid(os.getuid()).pw_name, os.stat("/work").st_uid)
+print("inotify", "ok" if fd >= 0 else os.strerror(ctypes.get_errno()))
+"""
+
+
+def test_one_sandbox_cannot_take_anothers_inotify_instances(red: LiveServer, connect: Connect) -> None:
+    """The kernel caps inotify instances per user (fs.inotify.max_user_instances, 128 by default):
+    when every sandbox ran as uid 10001, one that took them all left the others none (EMFILE)."""
+    hog = connect(red)
+    run_id = hog.start(INOTIFY_HOG)
+    taken, _ = hog.wait_for("output", run_id)
+    assert "Too many open files" in taken["data"], taken
+    hog_uid = int(taken["data"].split()[1])
+    probe = connect(red).run_to_exit(INOTIFY_PROBE)
+    found = [DOCKER.inspect(container) for container in red.containers()]
+    users = [container["Config"]["User"] for container in found if container]
+    hog.send("kill", {})
+    hog.wait_for("exit", run_id)
+    _, uid, name, work_owner = probe.stdout.splitlines()[0].split()
+    assert probe.stdout.splitlines()[1] == "inotify ok", (taken, probe.stdout)
+    assert int(uid) != hog_uid and name == "runner" and work_owner == uid, (taken, probe.stdout)
+    assert len(users) == len(set(users)), f"two live sandboxes share a uid: {users}"

@@ -18,6 +18,7 @@ def create_backend(config: Mapping[str, Any], limits: Limits) -> Backend:
     choice = config["BACKEND"]
     if choice in ("auto", "docker"):
         from .docker_backend import DockerBackend, docker_reachable
+        from .uids import UidRange
 
         if choice == "docker" or docker_reachable():
             try:
@@ -28,6 +29,7 @@ def create_backend(config: Mapping[str, Any], limits: Limits) -> Backend:
                     cpus=config["SANDBOX_CPUS"],
                     runtime=config["DOCKER_RUNTIME"],
                     pool_sizes=config["POOL_SIZES"],
+                    uids=UidRange(config["SANDBOX_UID_BASE"], config["SANDBOX_UIDS"]),
                 )
             except SandboxFailed as error:
                 if choice == "docker":

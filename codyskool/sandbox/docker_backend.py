@@ -13,21 +13,23 @@ import socket
 import struct
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..concurrency import Tasks
-from ..config import PROJECT_ROOT, Limits
+from ..config import DEFAULT_SANDBOX_UIDS, PROJECT_ROOT, Limits
 from .base import Backend, Execution, FramedExecution, Job, SandboxExit, SandboxFailed
 from .channel import READY_FRAME
 from .engine import Engine, EngineError, NotFound
 from .pool import WarmPool
 from .seccomp import security_opt
+from .uids import UIDS_LABEL, UidRange
 
 log = logging.getLogger(__name__)
 
 RUNNER_COMMAND = ["python3", "/opt/codyskool/runner.pyc"]  # the runner package bundled by the image's build
-SANDBOX_USER = "10001:10001"
+FIRST_UID = 10001  # the image's own user; the server gives each sandbox a uid of its own (uids.py)
 WORKDIR = "/work"
 LABEL = "org.codyskool.sandbox"
 INSTANCE_LABEL = "org.codyskool.instance"
@@ -55,9 +57,11 @@ def docker_reachable() -> bool:
 
 
 class DockerExecution(FramedExecution):
-    def __init__(self, engine: Engine, container_id: str, sock: socket.socket, head: bytes) -> None:
+    def __init__(self, engine: Engine, container_id: str, sock: socket.socket, head: bytes,
+                 on_removed: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self.container_id = container_id
+        self.on_removed = on_removed  # gives the container's uid back
         self.sock = sock  # the attach stream: stdin in, Docker's multiplexed stdout/stderr out
         self.buffer = bytearray(head)
         self.unread = b""
@@ -165,11 +169,18 @@ class DockerExecution(FramedExecution):
             error = f"cannot inspect container: {failure}"
         finally:
             self._close_socket()
-            remove_container(self.engine, self.container_id)
+            self._remove()
         if self.runner_stderr:
             log.warning("runner stderr in %s: %s", self.container_id[:12], self.runner_stderr[:2000])
         self.result = SandboxExit(oom_killed=oom_killed, error=error)
         return self.result
+
+    def _remove(self) -> None:
+        """Remove the container; its uid is given back once it is gone (a container the engine
+        would not remove may still run, so its uid stays taken)."""
+        if remove_container(self.engine, self.container_id) is not None and self.on_removed:
+            self.on_removed()
+            self.on_removed = None
 
     def _let_exit(self, timeout: float) -> None:
         """Give a runner that has reported its exit the moment it needs to end. Removing a
@@ -190,17 +201,19 @@ class DockerExecution(FramedExecution):
             pass
 
 
-def remove_container(engine: Engine, container_id: str) -> bool:
-    """Remove a container if it is still there; whether this call removed it."""
+def remove_container(engine: Engine, container_id: str) -> bool | None:
+    """Remove a container if it is still there: True when this call removed it, False when it was
+    gone or being removed already, None when the engine refused (it may still be there)."""
     try:
         engine.remove_container(container_id)
         return True
     except NotFound:
-        pass
+        return False
     except EngineError as error:
-        if "already in progress" not in str(error):
-            log.error("cannot remove container %s: %s", container_id[:12], error)
-    return False
+        if "already in progress" in str(error):
+            return False
+        log.error("cannot remove container %s: %s", container_id[:12], error)
+    return None
 
 
 def runner_hash(package: Path = RUNNER_PACKAGE) -> str | None:
@@ -222,8 +235,21 @@ def image_has_this_runner(image: dict[str, Any]) -> bool:
     return built_from is None or here is None or built_from == here
 
 
-def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None) -> dict[str, Any]:
-    """The isolation of every sandbox container (bench/ measures Docker with the same)."""
+def check_image_uids(image: dict[str, Any], name: str, uids: UidRange) -> None:
+    """Refuse a uid range the image has no users for (``whoami`` and Java's user.name need them)."""
+    label = ((image.get("Config") or {}).get("Labels") or {}).get(UIDS_LABEL)
+    if label is None:
+        log.warning("the sandbox image %s has no %s label: rebuild it with scripts/setup-docker.sh, "
+                    "or programs on uids past %d have no user name", name, UIDS_LABEL, FIRST_UID)
+    elif not uids.fits_in(label):
+        raise SandboxFailed(f"the sandbox image {name} has users for uids {label} only, not for "
+                            f"{uids.describe()}: change CODYSKOOL_SANDBOX_UID_BASE or CODYSKOOL_SANDBOX_UIDS")
+
+
+def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None,
+                        uid: int = FIRST_UID) -> dict[str, Any]:
+    """The isolation of every sandbox container (bench/ measures Docker with the same); `uid` is
+    the one the sandbox runs as, and owns its work dir."""
     memory = limits.memory_limit_mb << 20
     scratch = f"{limits.workdir_limit_mb}m,nr_inodes={INODES}"
     config: dict[str, Any] = {
@@ -242,7 +268,7 @@ def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None =
         "Tmpfs": {
             # nr_inodes: millions of tiny files must fail with ENOSPC, not eat the memory limit
             WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_limit_mb}m,nr_inodes={INODES},"
-            "uid=10001,gid=10001,mode=700",
+            f"uid={uid},gid={uid},mode=700",
             "/tmp": f"rw,nosuid,nodev,size={scratch},mode=1777",
             "/dev/shm": f"rw,nosuid,nodev,noexec,size={scratch},mode=1777",
         },
@@ -257,13 +283,13 @@ def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None =
     return config
 
 
-def sandbox_config(image: str, command: list[str], host_config: dict[str, Any],
-                   labels: dict[str, str], env: dict[str, str] | None = None) -> dict[str, Any]:
+def sandbox_config(image: str, command: list[str], host_config: dict[str, Any], labels: dict[str, str],
+                   env: dict[str, str] | None = None, uid: int = FIRST_UID) -> dict[str, Any]:
     """A sandbox container's whole create request: who it runs as, where, with what stdin."""
     return {
         "Image": image,
         "Cmd": command,
-        "User": SANDBOX_USER,
+        "User": f"{uid}:{uid}",
         "WorkingDir": WORKDIR,
         "Env": [f"{name}={value}" for name, value in (env or {}).items()],
         "Labels": labels,
@@ -282,7 +308,8 @@ class DockerBackend(Backend):
     name = "docker"
 
     def __init__(self, limits: Limits, image: str, instance: str = "default", cpus: float = 1.0,
-                 runtime: str = "", pool_sizes: dict[str, int] | None = None) -> None:
+                 runtime: str = "", pool_sizes: dict[str, int] | None = None,
+                 uids: UidRange | None = None) -> None:
         self.limits = limits
         self.image = image
         self.instance = instance
@@ -291,12 +318,14 @@ class DockerBackend(Backend):
         self.pool_sizes = pool_sizes or {}
         self.pool: WarmPool[DockerExecution] | None = None
         self.closing = False
-        self.host_config = sandbox_host_config(limits, cpus, self.runtime)
+        self.uids = uids or UidRange(FIRST_UID, DEFAULT_SANDBOX_UIDS)
         try:
             self.engine = Engine()
-            if not image_has_this_runner(self.engine.inspect_image(image)):
+            found = self.engine.inspect_image(image)
+            if not image_has_this_runner(found):
                 log.warning("the sandbox image %s was built from another sandbox/runner/ than this "
                             "server's: rebuild it with scripts/setup-docker.sh", image)
+            check_image_uids(found, image, self.uids)
         except NotFound:
             message = f"the sandbox image {image!r} is missing: run scripts/setup-docker.sh"
             raise SandboxFailed(message) from None
@@ -304,24 +333,34 @@ class DockerBackend(Backend):
             raise SandboxFailed(f"Docker is not reachable: {error}") from None
 
     def create(self, run_label: str) -> DockerExecution:
-        """Create a container, attach to it and start it; it then waits for its job."""
+        """Create a container on a uid of its own, attach to it and start it; it then waits for its job."""
         if self.closing:
             raise SandboxFailed("the server is shutting down")
-        labels = {LABEL: "1", INSTANCE_LABEL: self.instance, "org.codyskool.run": run_label}
-        config = sandbox_config(self.image, RUNNER_COMMAND, self.host_config, labels,
-                                env={"LANG": "C.UTF-8", "HOME": WORKDIR})
+        uid = self.uids.acquire()
         try:
-            container_id = self.engine.create_container(config, f"codyskool-{self.instance}-{run_label}")
-        except EngineError as error:
-            raise SandboxFailed(f"cannot create a container: {error}") from None
+            container_id = self._create_container(run_label, uid)
+        except SandboxFailed:
+            self.uids.release(uid)
+            raise
         try:
             sock, head = self.engine.attach(container_id)
             sock.settimeout(None)  # a program may wait at a prompt for minutes
             self.engine.start(container_id)
         except EngineError as error:
-            remove_container(self.engine, container_id)
+            if remove_container(self.engine, container_id) is not None:
+                self.uids.release(uid)
             raise SandboxFailed(f"cannot start a container: {error}") from None
-        return DockerExecution(self.engine, container_id, sock, head)
+        return DockerExecution(self.engine, container_id, sock, head, lambda: self.uids.release(uid))
+
+    def _create_container(self, run_label: str, uid: int) -> str:
+        labels = {LABEL: "1", INSTANCE_LABEL: self.instance, "org.codyskool.run": run_label}
+        host_config = sandbox_host_config(self.limits, self.cpus, self.runtime, uid)
+        config = sandbox_config(self.image, RUNNER_COMMAND, host_config, labels,
+                                env={"LANG": "C.UTF-8", "HOME": WORKDIR}, uid=uid)
+        try:
+            return self.engine.create_container(config, f"codyskool-{self.instance}-{run_label}")
+        except EngineError as error:
+            raise SandboxFailed(f"cannot create a container: {error}") from None
 
     def start_background(self, tasks: Tasks) -> None:
         if self.pool_sizes and self.pool is None:
@@ -376,7 +415,8 @@ class DockerBackend(Backend):
 
     def health(self) -> dict[str, Any]:
         pool = self.pool.stats() if self.pool else {"enabled": False}
-        return {"backend": self.name, "image": self.image, "runtime": self.runtime or "runc", "pool": pool}
+        return {"backend": self.name, "image": self.image, "runtime": self.runtime or "runc", "pool": pool,
+                "uids": {"range": self.uids.describe(), "in_use": self.uids.in_use()}}
 
     def close(self) -> None:
         """Remove every container of this instance, including those still being created or removed.

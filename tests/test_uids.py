@@ -1,0 +1,197 @@
+"""A uid of its own for every live sandbox: the range, and the Docker backend's use of it.
+
+The backend runs here on a stub engine (no Docker): what matters is which uid each container is
+created with and when the uid is given back. tests/test_redteam_kernel.py checks in real
+containers that two sandboxes do not share a per-user quota.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from codyskool.config import Limits, load_config
+from codyskool.errors import SandboxFailed
+from codyskool.sandbox import docker_backend
+from codyskool.sandbox.docker_backend import DockerBackend
+from codyskool.sandbox.engine import EngineError
+from codyskool.sandbox.uids import UIDS_LABEL, NoFreeUid, UidRange
+
+
+def test_each_uid_goes_to_one_holder_until_it_is_given_back() -> None:
+    uids = UidRange(20000, 3)
+    taken = [uids.acquire() for _ in range(3)]
+    assert sorted(taken) == [20000, 20001, 20002]
+    with pytest.raises(NoFreeUid) as refused:
+        uids.acquire()
+    assert isinstance(refused.value, SandboxFailed) and "20000-20002" in str(refused.value)
+    uids.release(20001)
+    assert uids.acquire() == 20001
+    assert uids.in_use() == 3
+
+
+def test_the_uid_free_longest_comes_first() -> None:
+    uids = UidRange(20000, 3)
+    first, second, _ = (uids.acquire() for _ in range(3))
+    uids.release(second)
+    uids.release(first)
+    assert uids.acquire() == second
+
+
+def test_a_uid_is_given_back_once() -> None:
+    uids = UidRange(20000, 2)
+    uid = uids.acquire()
+    uids.release(uid)
+    with pytest.raises(ValueError, match="not held"):
+        uids.release(uid)
+    with pytest.raises(ValueError, match="not held"):
+        uids.release(20001)
+    assert uids.in_use() == 0
+
+
+def test_threads_never_get_the_same_uid() -> None:
+    uids = UidRange(20000, 400)
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def take(count: int) -> None:
+        for _ in range(count):
+            uid = uids.acquire()
+            with lock:
+                got.append(uid)
+
+    threads = [threading.Thread(target=take, args=(100,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(got) == len(set(got)) == 400
+
+
+def test_an_image_must_have_users_for_the_whole_range() -> None:
+    uids = UidRange(10001, 64)
+    assert uids.fits_in("10001-11024") and uids.fits_in(None)
+    assert not uids.fits_in("10001-10032") and not uids.fits_in("10002-11024")
+    with pytest.raises(ValueError):
+        UidRange(10001, 0)
+
+
+def test_the_range_is_a_setting() -> None:
+    config = load_config({"CODYSKOOL_SANDBOX_UID_BASE": "30001", "CODYSKOOL_SANDBOX_UIDS": "8"})
+    assert (config["SANDBOX_UID_BASE"], config["SANDBOX_UIDS"]) == (30001, 8)
+    assert load_config({})["SANDBOX_UIDS"] >= load_config({})["MAX_CONCURRENT_RUNS"] * 2
+
+
+# --- the Docker backend on a stub engine ---------------------------------------------------------
+
+
+class StubEngine:
+    """The engine calls DockerBackend makes, recorded; `refuse` names calls that fail."""
+
+    def __init__(self) -> None:
+        self.created: dict[str, dict[str, Any]] = {}
+        self.removed: list[str] = []
+        self.refuse: set[str] = set()
+        self.image_labels = {UIDS_LABEL: "10001-11024"}
+        self.peers: list[socket.socket] = []
+
+    def _maybe_refuse(self, call: str) -> None:
+        if call in self.refuse:
+            raise EngineError(f"{call} refused", 500)
+
+    def inspect_image(self, image: str) -> dict[str, Any]:
+        return {"Config": {"Labels": self.image_labels}}
+
+    def create_container(self, config: dict[str, Any], name: str | None = None) -> str:
+        self._maybe_refuse("create")
+        container_id = f"c{len(self.created)}"
+        self.created[container_id] = config
+        return container_id
+
+    def attach(self, container_id: str) -> tuple[socket.socket, bytes]:
+        ours, theirs = socket.socketpair()
+        self.peers.append(theirs)
+        return ours, b""
+
+    def start(self, container_id: str) -> None:
+        self._maybe_refuse("start")
+
+    def remove_container(self, container_id: str) -> None:
+        self._maybe_refuse("remove")
+        self.removed.append(container_id)
+
+    def close(self) -> None:
+        for peer in self.peers:
+            peer.close()
+
+
+@pytest.fixture
+def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubEngine]:
+    engine = StubEngine()
+    monkeypatch.setattr(docker_backend, "Engine", lambda *args, **kwargs: engine)
+    yield engine
+    engine.close()
+
+
+def backend(count: int = 2) -> DockerBackend:
+    return DockerBackend(Limits.defaults(), "image", uids=UidRange(10001, count))
+
+
+def uid_of(config: dict[str, Any]) -> tuple[str, str]:
+    return config["User"], config["HostConfig"]["Tmpfs"]["/work"]
+
+
+def test_each_container_runs_as_its_own_uid_and_owns_its_work_dir(stub: StubEngine) -> None:
+    docker = backend()
+    first, second = docker.create("a"), docker.create("b")
+    users = [uid_of(stub.created[execution.container_id]) for execution in (first, second)]
+    assert users[0][0] == "10001:10001" and "uid=10001,gid=10001," in users[0][1]
+    assert users[1][0] == "10002:10002" and "uid=10002,gid=10002," in users[1][1]
+    assert docker.health()["uids"] == {"range": "10001-10002", "in_use": 2}
+
+
+def test_a_full_range_refuses_before_docker_is_asked(stub: StubEngine) -> None:
+    docker = backend(1)
+    docker.create("a")
+    with pytest.raises(NoFreeUid):
+        docker.create("b")
+    assert len(stub.created) == 1
+
+
+def test_the_uid_comes_back_when_the_container_is_removed(stub: StubEngine) -> None:
+    docker = backend(1)
+    execution = docker.create("a")
+    execution.finish(report=False)
+    assert stub.removed == ["c0"] and docker.uids.in_use() == 0
+    execution.finish(report=False)  # a second finish gives nothing back twice
+    assert uid_of(stub.created[docker.create("b").container_id])[0] == "10001:10001"
+
+
+def test_a_container_the_engine_would_not_remove_keeps_its_uid(stub: StubEngine) -> None:
+    docker = backend(2)
+    execution = docker.create("a")
+    stub.refuse.add("remove")
+    execution.finish(report=False)
+    assert docker.uids.in_use() == 1  # it may still run: its uid is not handed out again
+    assert uid_of(stub.created[docker.create("b").container_id])[0] == "10002:10002"
+
+
+def test_a_container_that_fails_to_start_gives_its_uid_back(stub: StubEngine) -> None:
+    docker = backend(1)
+    stub.refuse.add("start")
+    with pytest.raises(SandboxFailed, match="cannot start"):
+        docker.create("a")
+    stub.refuse = {"create"}
+    with pytest.raises(SandboxFailed, match="cannot create"):
+        docker.create("b")
+    assert docker.uids.in_use() == 0 and stub.removed == ["c0"]
+
+
+def test_an_image_without_users_for_the_range_is_refused(stub: StubEngine) -> None:
+    stub.image_labels = {UIDS_LABEL: "10001-10001"}
+    with pytest.raises(SandboxFailed, match="CODYSKOOL_SANDBOX_UIDS"):
+        backend(2)
