@@ -10,6 +10,7 @@ kernel answers instead of the host's, the test says what holds there.
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -18,8 +19,12 @@ from live import DOCKER
 from redteam_plugin import Connect
 from test_redteam import PRELUDE, escape
 
+from codyskool.config import defaults
+from codyskool.sandbox import procfs
+
 pytestmark = pytest.mark.attack
 
+MEMORY_LIMIT_MB = defaults()["MEMORY_LIMIT_MB"]  # the red team's servers keep the default
 HOST_KERNEL = os.uname().release  # a sandbox that reports another one runs on gVisor's kernel
 
 KERNEL_CALLS = r'''
@@ -149,3 +154,59 @@ def test_one_sandbox_cannot_take_anothers_inotify_instances(red: LiveServer, con
     assert probe.stdout.splitlines()[1] == "inotify ok", (taken, probe.stdout)
     assert int(uid) != hog_uid and name == "runner" and work_owner == uid, (taken, probe.stdout)
     assert len(users) == len(set(users)), f"two live sandboxes share a uid: {users}"
+
+
+# --- host-wide facts in /proc ---------------------------------------------------------------------
+
+READ_PROC = """import json, os
+def read(path):
+    try:
+        with open(path) as handle:
+            return handle.read(8192)
+    except OSError as error:
+        return None if error.errno == 2 else f"error: {{error}}"
+paths = {paths!r}
+seen = {{path: read(path) for path in paths}}
+try:
+    seen["pressure files"] = [read("/proc/pressure/" + name) for name in os.listdir("/proc/pressure")]
+except OSError:
+    seen["pressure files"] = []
+print(json.dumps(seen))
+"""
+PROC_PATHS = ["/proc/loadavg", "/proc/meminfo", "/proc/stat", "/proc/uptime", "/proc/self/mounts",
+              *(path for path in procfs.MASKED if path not in ("/proc/pressure", "/proc/uptime"))]
+
+
+def host_file(path: str) -> str | None:
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def first_number(text: str, key: str) -> int:
+    return int(next(line.split()[1] for line in text.splitlines() if line.startswith(key)))
+
+
+def test_proc_shows_the_sandbox_not_the_host(red: LiveServer, connect: Connect) -> None:
+    """Load, memory, CPU time, pressure and uptime in /proc were the whole host's, so one sandbox
+    could watch the machine (and the other runs on it) and see its RAM; now they are the
+    sandbox's own under runc (faked or masked: codyskool/sandbox/procfs.py) and under gVisor."""
+    host_uptime = float(host_file("/proc/uptime").split()[0])
+    result = connect(red).run_to_exit(READ_PROC.format(paths=PROC_PATHS), timeout=30)
+    seen = json.loads(result.stdout)
+    assert seen["/proc/loadavg"].split()[:3] == ["0.00"] * 3, seen["/proc/loadavg"]
+    assert first_number(seen["/proc/meminfo"], "MemTotal:") == MEMORY_LIMIT_MB << 10
+    assert first_number(host_file("/proc/meminfo"), "MemTotal:") != MEMORY_LIMIT_MB << 10
+    assert set(seen["/proc/stat"].splitlines()[0].split()[1:]) == {"0"}, "CPU time of the host"
+    assert set(host_file("/proc/stat").splitlines()[0].split()[1:]) != {"0"}
+    assert first_number(seen["/proc/stat"], "btime") != first_number(host_file("/proc/stat"), "btime")
+    assert not any(seen["pressure files"]), seen["pressure files"]
+    uptime = seen["/proc/uptime"]
+    assert not uptime or float(uptime.split()[0]) < host_uptime, f"the host's uptime: {uptime}"
+    runc = red.health()["runtime"] == "runc"
+    for path in PROC_PATHS[5:]:  # masked under runc; gVisor has none of them, or its own
+        assert not seen[path] or (not runc and seen[path] != host_file(path)), f"{path}: {seen[path][:200]}"
+    if not runc:  # gVisor: no host path in the mounts either
+        assert "/var/lib/docker" not in seen["/proc/self/mounts"], seen["/proc/self/mounts"]

@@ -133,6 +133,7 @@ class StubEngine:
 def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubEngine]:
     engine = StubEngine()
     monkeypatch.setattr(docker_backend, "Engine", lambda *args, **kwargs: engine)
+    monkeypatch.setattr(docker_backend, "proc_fakes_for", lambda limits, runtime: None)
     yield engine
     engine.close()
 

@@ -19,9 +19,10 @@ from typing import Any
 
 from ..concurrency import Tasks
 from ..config import DEFAULT_SANDBOX_UIDS, PROJECT_ROOT, Limits
+from . import procfs
 from .base import Backend, Execution, FramedExecution, Job, SandboxExit, SandboxFailed
 from .channel import READY_FRAME
-from .engine import Engine, EngineError, NotFound
+from .engine import Engine, EngineError, NotFound, engine_address
 from .pool import WarmPool
 from .seccomp import security_opt
 from .uids import UIDS_LABEL, UidRange
@@ -246,10 +247,18 @@ def check_image_uids(image: dict[str, Any], name: str, uids: UidRange) -> None:
                             f"{uids.describe()}: change CODYSKOOL_SANDBOX_UID_BASE or CODYSKOOL_SANDBOX_UIDS")
 
 
+def proc_fakes_for(limits: Limits, runtime: str | None) -> Path | None:
+    """The faked /proc files (procfs.py) under runc with an engine on this machine, where a bind
+    mount's source must be; None under gVisor, whose /proc shows the same of its own."""
+    if procfs.is_gvisor(runtime) or engine_address()[0] != "unix":
+        return None
+    return procfs.write_fakes(limits.memory_limit_mb << 20)
+
+
 def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None,
-                        uid: int = FIRST_UID) -> dict[str, Any]:
+                        uid: int = FIRST_UID, proc_fakes: Path | None = None) -> dict[str, Any]:
     """The isolation of every sandbox container (bench/ measures Docker with the same); `uid` is
-    the one the sandbox runs as, and owns its work dir."""
+    the one the sandbox runs as, and owns its work dir; `proc_fakes` from proc_fakes_for."""
     memory = limits.memory_limit_mb << 20
     scratch = f"{limits.workdir_limit_mb}m,nr_inodes={INODES}"
     config: dict[str, Any] = {
@@ -272,6 +281,8 @@ def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None =
             "/tmp": f"rw,nosuid,nodev,size={scratch},mode=1777",
             "/dev/shm": f"rw,nosuid,nodev,noexec,size={scratch},mode=1777",
         },
+        "MaskedPaths": procfs.masked_paths(runtime),  # host-wide facts in /proc: procfs.py
+        "Mounts": procfs.fake_mounts(proc_fakes),
         "OomScoreAdj": 1000,  # when the host runs short of memory, a sandbox dies before the server
         "IpcMode": "private",
         # The runner's frames reach the server through the attach stream; a log driver would
@@ -326,6 +337,7 @@ class DockerBackend(Backend):
                 log.warning("the sandbox image %s was built from another sandbox/runner/ than this "
                             "server's: rebuild it with scripts/setup-docker.sh", image)
             check_image_uids(found, image, self.uids)
+            self.proc_fakes = proc_fakes_for(limits, self.runtime)
         except NotFound:
             message = f"the sandbox image {image!r} is missing: run scripts/setup-docker.sh"
             raise SandboxFailed(message) from None
@@ -354,7 +366,7 @@ class DockerBackend(Backend):
 
     def _create_container(self, run_label: str, uid: int) -> str:
         labels = {LABEL: "1", INSTANCE_LABEL: self.instance, "org.codyskool.run": run_label}
-        host_config = sandbox_host_config(self.limits, self.cpus, self.runtime, uid)
+        host_config = sandbox_host_config(self.limits, self.cpus, self.runtime, uid, self.proc_fakes)
         config = sandbox_config(self.image, RUNNER_COMMAND, host_config, labels,
                                 env={"LANG": "C.UTF-8", "HOME": WORKDIR}, uid=uid)
         try:
@@ -431,3 +443,4 @@ class DockerBackend(Backend):
         while self.remove_leftovers() and time.monotonic() < deadline:
             time.sleep(0.2)
         self.engine.close()
+        procfs.remove_fakes(self.proc_fakes)
