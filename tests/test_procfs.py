@@ -56,6 +56,18 @@ def test_fakes_are_read_only_files_bound_where_runc_allows() -> None:
     assert procfs.fake_mounts(None) == []
 
 
+def test_a_killed_server_s_fakes_go_when_the_next_one_starts() -> None:
+    left = procfs.write_fakes(64 << 20, "test/procfs")
+    other = procfs.write_fakes(64 << 20, "test-procfs-other")
+    try:
+        assert "codyskool-proc-test_procfs-" in left.name
+        again = procfs.write_fakes(64 << 20, "test/procfs")
+        assert again.exists() and not left.exists() and other.exists()
+    finally:
+        for folder in (left, other, again):
+            procfs.remove_fakes(folder)
+
+
 def test_every_sandbox_gets_the_masks_and_the_fakes_it_is_given() -> None:
     limits = Limits.defaults()
     config = sandbox_host_config(limits, proc_fakes=None)

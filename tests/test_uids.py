@@ -133,7 +133,7 @@ class StubEngine:
 def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubEngine]:
     engine = StubEngine()
     monkeypatch.setattr(docker_backend, "Engine", lambda *args, **kwargs: engine)
-    monkeypatch.setattr(docker_backend, "proc_fakes_for", lambda limits, runtime: None)
+    monkeypatch.setattr(docker_backend, "proc_fakes_for", lambda *args: None)
     yield engine
     engine.close()
 

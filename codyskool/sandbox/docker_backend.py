@@ -247,12 +247,12 @@ def check_image_uids(image: dict[str, Any], name: str, uids: UidRange) -> None:
                             f"{uids.describe()}: change CODYSKOOL_SANDBOX_UID_BASE or CODYSKOOL_SANDBOX_UIDS")
 
 
-def proc_fakes_for(limits: Limits, runtime: str | None) -> Path | None:
+def proc_fakes_for(limits: Limits, runtime: str | None, instance: str = "default") -> Path | None:
     """The faked /proc files (procfs.py) under runc with an engine on this machine, where a bind
     mount's source must be; None under gVisor, whose /proc shows the same of its own."""
     if procfs.is_gvisor(runtime) or engine_address()[0] != "unix":
         return None
-    return procfs.write_fakes(limits.memory_limit_mb << 20)
+    return procfs.write_fakes(limits.memory_limit_mb << 20, instance)
 
 
 def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None,
@@ -337,7 +337,7 @@ class DockerBackend(Backend):
                 log.warning("the sandbox image %s was built from another sandbox/runner/ than this "
                             "server's: rebuild it with scripts/setup-docker.sh", image)
             check_image_uids(found, image, self.uids)
-            self.proc_fakes = proc_fakes_for(limits, self.runtime)
+            self.proc_fakes = proc_fakes_for(limits, self.runtime, instance)
         except NotFound:
             message = f"the sandbox image {image!r} is missing: run scripts/setup-docker.sh"
             raise SandboxFailed(message) from None

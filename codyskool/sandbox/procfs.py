@@ -23,7 +23,9 @@ gVisor (runsc) has a /proc of its own with these values already, and gets Docker
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import stat as file_stat
 import tempfile
 import time
 from pathlib import Path
@@ -88,9 +90,12 @@ def fake_contents(memory_bytes: int, cpus: int, boot_time: int) -> dict[str, str
     return {"meminfo": meminfo(memory_bytes), "loadavg": loadavg, "stat": stat(cpus, boot_time)}
 
 
-def write_fakes(memory_bytes: int) -> Path:
-    """A new private folder with the faked files, readable by every sandbox user."""
-    folder = Path(tempfile.mkdtemp(prefix="codyskool-proc-"))
+def write_fakes(memory_bytes: int, instance: str = "default") -> Path:
+    """A new private folder with the faked files, readable by every sandbox user; the folders an
+    earlier server of the same instance left (it was killed) go first, as its containers do."""
+    prefix = "codyskool-proc-" + re.sub(r"[^A-Za-z0-9_.-]", "_", instance) + "-"
+    remove_stale(Path(tempfile.gettempdir()), prefix)
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     for name, text in fake_contents(memory_bytes, os.cpu_count() or 1, int(time.time())).items():
         (folder / name).write_text(text)
         (folder / name).chmod(0o444)
@@ -103,6 +108,15 @@ def fake_mounts(folder: Path | None) -> list[dict[str, Any]]:
         return []
     return [{"Type": "bind", "Source": str(folder / name), "Target": f"/proc/{name}", "ReadOnly": True}
             for name in FAKED]
+
+
+def remove_stale(parent: Path, prefix: str) -> None:
+    """Remove mkdtemp's folders of `prefix` (8 characters follow it, so that instance "a" does
+    not match "a-b") in `parent` that are this user's own (never a link)."""
+    for folder in parent.glob(prefix + "?" * 8):
+        found = folder.lstat()
+        if file_stat.S_ISDIR(found.st_mode) and found.st_uid == os.geteuid():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove_fakes(folder: Path | None) -> None:
