@@ -26,7 +26,7 @@ from typing import Any
 
 import socketio
 from live import INSTANCE_LABEL, ROOT, ServerProcess, SocketClient
-from live import last_line as last_line  # for run.py and report.py
+from live import last_line as last_line  # for run.py, report.py and readme_table.py
 
 from codyskool.sandbox.docker_backend import remove_container
 from codyskool.sandbox.engine import Engine, EngineError
