@@ -50,7 +50,7 @@ def probe(runtime: str) -> str | None:
     engine = Engine(timeout=60)
     try:
         churn_once(engine, churn_config(runtime))
-    except (EngineError, RuntimeError) as error:
+    except (EngineError, RuntimeError, OSError) as error:  # OSError: a timeout of the engine's socket
         return f"the probe container failed: {error}"[:500]
     finally:
         engine.close()
