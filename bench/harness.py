@@ -26,14 +26,13 @@ from typing import Any
 
 import socketio
 from live import INSTANCE_LABEL, ROOT, ServerProcess, SocketClient
-from live import last_line as last_line  # for run.py and report.py
+from live import last_line as last_line  # for run.py, report.py and readme_table.py
 
 from codyskool.sandbox.docker_backend import remove_container
 from codyskool.sandbox.engine import Engine, EngineError
 
 MB = 1_000_000  # every MB here is 10^6 bytes, for throughput and for memory alike
 IMAGE = os.environ.get("CODYSKOOL_SANDBOX_IMAGE", "codyskool-sandbox:latest")
-RUNTIME = os.environ.get("CODYSKOOL_DOCKER_RUNTIME", "")  # e.g. runsc; empty: Docker's default
 BENCH_LABEL = "org.codyskool.bench"  # on every container the benchmark makes itself
 
 HELLO = "print('hello')"

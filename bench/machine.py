@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from bench.harness import IMAGE, MB, ROOT, RUNTIME
+from bench.harness import IMAGE, MB, ROOT
 from codyskool.sandbox.engine import Engine, EngineError
 
 
@@ -53,7 +53,8 @@ def machine_info() -> dict[str, Any]:
         info["docker"] = {
             "version": version.get("Version"),
             "api": version.get("ApiVersion"),
-            "runtime": RUNTIME or details.get("DefaultRuntime"),
+            "default_runtime": details.get("DefaultRuntime"),
+            "runtimes": sorted(details.get("Runtimes") or {}),
             "cgroup": details.get("CgroupVersion"),
             "storage": details.get("Driver"),
             "image": IMAGE,

@@ -1,5 +1,5 @@
-"""The reference rows, measured on the bare machine before any server runs: a bare interpreter,
-a plain `docker run`, and the container churn ceiling."""
+"""The reference rows, measured on the machine before the servers of a runtime run: a bare
+interpreter (once), and for each runtime a plain `docker run` and the container churn ceiling."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any
 
-from bench.harness import BENCH_LABEL, CLEANUP, HELLO, IMAGE, RUNTIME
+from bench.harness import BENCH_LABEL, CLEANUP, HELLO, IMAGE
 from bench.probes import summarize_ms
 from bench.settings import Settings
 from codyskool.config import Limits
@@ -43,18 +43,18 @@ def bench_bare(settings: Settings) -> dict[str, Any]:
     return time_command([bare_python(), "-c", HELLO], settings.bare_runs, warmup=5)
 
 
-def bench_docker_run(settings: Settings) -> dict[str, Any]:
+def bench_docker_run(settings: Settings, runtime: str) -> dict[str, Any]:
     """A plain `docker run --rm --network none` of the sandbox image: a naive sandbox per run."""
-    runtime = ["--runtime", RUNTIME] if RUNTIME else []
     label = ["--label", f"{BENCH_LABEL}={CLEANUP.token}"]  # so that an interrupted one is found
-    command = ["docker", "run", "--rm", "--network", "none", *runtime, *label, IMAGE, "python3", "-c", HELLO]
+    options = ["--rm", "--network", "none", "--runtime", runtime, *label]
+    command = ["docker", "run", *options, IMAGE, "python3", "-c", HELLO]
     return time_command(command, settings.docker_runs, warmup=1)
 
 
-def churn_config() -> dict[str, Any]:
-    """A sandbox container as the server creates one (its isolation, limits and client), running
-    a hello world instead of the runner: what the machine's container churn costs on its own."""
-    host_config = sandbox_host_config(Limits.defaults(), runtime=RUNTIME or None)
+def churn_config(runtime: str) -> dict[str, Any]:
+    """A sandbox container as the server creates one under runtime (its isolation, limits and
+    client), running a hello world instead of the runner: what container churn costs on its own."""
+    host_config = sandbox_host_config(Limits.defaults(), runtime=runtime)
     return sandbox_config(IMAGE, ["python3", "-c", HELLO], host_config, {BENCH_LABEL: CLEANUP.token})
 
 
@@ -70,15 +70,16 @@ def churn_once(engine: Engine, config: dict[str, Any]) -> None:
         engine.remove_container(container_id)
 
 
-def bench_churn(settings: Settings) -> dict[str, Any]:
-    """The container churn ceiling: create + start + wait + remove, N in parallel, per second."""
+def bench_churn(settings: Settings, runtime: str) -> dict[str, Any]:
+    """The container churn ceiling under runtime: create + start + wait + remove, N in parallel,
+    per second."""
     finished: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
     started = deadline = 0.0
     engine = Engine(timeout=120)
-    config = churn_config()
+    config = churn_config(runtime)
 
     def worker() -> None:
         while not stop.is_set() and time.perf_counter() < deadline:
@@ -108,6 +109,7 @@ def bench_churn(settings: Settings) -> dict[str, Any]:
         engine.close()
     elapsed = max(finished, default=time.perf_counter() - started)
     return {
+        "runtime": runtime,
         "parallel": settings.churn_parallel,
         "command": ["python3", "-c", HELLO],
         "client": "codyskool.sandbox.engine (the server's own)",

@@ -1,12 +1,14 @@
-"""The CodySkool benchmark: how fast a run comes back, how many runs a second, how much memory.
+"""The CodySkool benchmark: how fast a run comes back, how many runs a second, how much memory,
+under every Docker runtime the machine has (runc, and gVisor's runsc when it is installed).
 
 One command: ``.venv/bin/python bench/run.py`` (or ``bench/run``), with ``--quick`` for a smoke
-run of about a minute. It measures reference rows on the machine (a bare ``python3``, a plain
-``docker run``, the container churn ceiling), then starts its own servers
-(``python -m codyskool serve``, Docker backend, eventlet), one with the warm pool and one with
-``CODYSKOOL_POOL_SIZES=off``, and drives them with real python-socketio clients over websockets.
-It prints a table with the targets of issue 6 next to the numbers and writes it as JSON to
-bench/results/. A missed target is reported, never a failure.
+run of about a minute per runtime. It measures a bare ``python3`` once, then for each runtime the
+reference rows (a plain ``docker run``, the container churn ceiling) and its own servers
+(``python -m codyskool serve``, Docker backend, eventlet, ``CODYSKOOL_DOCKER_RUNTIME`` set), one
+with the warm pool and one with ``CODYSKOOL_POOL_SIZES=off``, driven by real python-socketio
+clients over websockets. It prints a table with the targets of issues 6 and 12 next to the
+numbers and writes it as JSON (and the README's table as markdown) to bench/results/. A missed
+target is reported, never a failure.
 
 Every server it starts is stopped and every container it or its servers made is removed, also on
 Ctrl-C, SIGTERM or an error. See bench/README.md.
@@ -39,30 +41,37 @@ except ImportError:  # a message instead of a traceback
 from bench.benchmarks import bench_bytes, bench_latency, bench_memory, bench_throughput
 from bench.harness import CLEANUP, IMAGE, ROOT, BenchServer, last_line, raise_interrupted, uninterrupted
 from bench.machine import git, machine_info
+from bench.readme_table import readme_table
 from bench.references import bench_bare, bench_churn, bench_docker_run
-from bench.report import evaluate_targets, report
+from bench.report import failures, report
+from bench.runtimes import Choice, choose, parse_names
 from bench.settings import QUICK, Settings
+from bench.targets import evaluate_targets
 from codyskool.sandbox.docker_backend import image_has_this_runner
 from codyskool.sandbox.engine import Engine, EngineError, NotFound
 
 RESULTS = ROOT / "bench" / "results"
-SCHEMA = 1
-REFERENCES = ("bare", "docker-run", "churn")  # on the machine, before any server runs
+SCHEMA = 2  # 2: results.bare once, every other row under results.by_runtime.<runtime>
+ONCE = ("bare",)  # on the machine, before anything else
+REFERENCES = ("docker-run", "churn")  # for each runtime, before its servers run
 ON_POOL_SERVER = ("warm", "memory", "throughput", "bytes")
 ON_NO_POOL_SERVER = ("cold",)
-BENCHMARKS = (*REFERENCES, *ON_POOL_SERVER, *ON_NO_POOL_SERVER)
+BENCHMARKS = (*ONCE, *REFERENCES, *ON_POOL_SERVER, *ON_NO_POOL_SERVER)
 
 
-def guarded(name: str, results: dict[str, Any], action: Callable[[], dict[str, Any]]) -> None:
+def guarded(
+    name: str, results: dict[str, Any], action: Callable[[], dict[str, Any]], runtime: str = ""
+) -> None:
     """Run one benchmark; its failure becomes its result and the others still run."""
-    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    label = f"{name} [{runtime}]" if runtime else name
+    print(f"bench: {label} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
         results[name] = action()
     except Exception as error:  # noqa: BLE001 - reported in the table and the JSON
         traceback.print_exc()
         results[name] = {"error": f"{type(error).__name__}: {error}"[:2000]}
-    print(f"bench: {name} done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    print(f"bench: {label} done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
 def server_benchmarks(settings: Settings) -> dict[str, Callable[[BenchServer], dict[str, Any]]]:
@@ -77,27 +86,38 @@ def server_benchmarks(settings: Settings) -> dict[str, Callable[[BenchServer], d
     }
 
 
+def start_server(name: str, runtime: str, env: dict[str, str]) -> BenchServer:
+    """A server under runtime, told so explicitly; refused if its /api/health says another."""
+    server = BenchServer(f"{runtime}-{name}", {**env, "CODYSKOOL_DOCKER_RUNTIME": runtime}, RESULTS / "logs")
+    reported = server.health().get("runtime")
+    if reported != runtime:
+        server.stop()
+        raise RuntimeError(f"asked for runtime {runtime}, the server reports {reported!r}")
+    return server
+
+
 def run_on_server(
-    name: str, env: dict[str, str], wanted: list[str], settings: Settings, document: dict[str, Any]
-) -> None:
+    name: str, runtime: str, env: dict[str, str],
+    wanted: list[str], settings: Settings, document: dict[str, Any],
+) -> None:  # fmt: skip
     """Start a server, run the wanted benchmarks against it, stop it, note what it left behind."""
-    results = document["results"]
-    print(f"bench: starting the {name} server ...", file=sys.stderr, flush=True)
+    results = document["results"]["by_runtime"][runtime]
+    print(f"bench: starting the {name} server under {runtime} ...", file=sys.stderr, flush=True)
     try:
-        server = BenchServer(name, env, RESULTS / "logs")
+        server = start_server(name, runtime, env)
     except Exception as error:  # noqa: BLE001 - every benchmark that needed it says why it did not run
         for benchmark in wanted:
-            results[benchmark] = {"error": f"the {name} server: {error}"[:2000]}
-        document["servers"][name] = {"env": env, "error": str(error)[:2000]}
+            results[benchmark] = {"error": f"the {runtime} {name} server: {error}"[:2000]}
+        document["servers"][f"{runtime}-{name}"] = {"env": env, "error": str(error)[:2000]}
         return
     info: dict[str, Any] = {"env": server.env, "log": str(server.log_path.relative_to(ROOT))}
-    document["servers"][name] = info
+    document["servers"][server.name] = info
     try:
         info["pool_full_level"] = server.settle_pool()
         info["health"] = server.health()
         actions = server_benchmarks(settings)
         for benchmark in wanted:
-            guarded(benchmark, results, lambda benchmark=benchmark: actions[benchmark](server))
+            guarded(benchmark, results, lambda benchmark=benchmark: actions[benchmark](server), runtime)
         info["health_end"] = server.health()
     except Exception as error:  # noqa: BLE001 - the server went away: recorded, the run goes on
         info["error"] = f"{type(error).__name__}: {error}"[:2000]
@@ -105,46 +125,64 @@ def run_on_server(
         info["containers_left_behind"] = server.stop()
 
 
-def run_all(settings: Settings, wanted: list[str], quick: bool) -> dict[str, Any]:
-    document: dict[str, Any] = {
+def run_runtime(runtime: str, settings: Settings, wanted: list[str], document: dict[str, Any]) -> None:
+    """Every wanted benchmark under one runtime: its reference rows, then its two servers."""
+    results = document["results"]["by_runtime"].setdefault(runtime, {})
+    references = {"docker-run": bench_docker_run, "churn": bench_churn}
+    for name in REFERENCES:
+        if name in wanted:
+            guarded(name, results, lambda name=name: references[name](settings, runtime), runtime)
+    pool_env = {"CODYSKOOL_POOL_SIZES": settings.pool_sizes} if settings.pool_sizes else {}
+    on_pool = [name for name in ON_POOL_SERVER if name in wanted]
+    if on_pool:
+        run_on_server("pool", runtime, pool_env, on_pool, settings, document)
+    on_no_pool = [name for name in ON_NO_POOL_SERVER if name in wanted]
+    if on_no_pool:
+        run_on_server("nopool", runtime, {"CODYSKOOL_POOL_SIZES": "off"}, on_no_pool, settings, document)
+
+
+def new_document(settings: Settings, wanted: list[str], quick: bool, choice: Choice) -> dict[str, Any]:
+    return {
         "schema": SCHEMA,
         "timestamp": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": git("rev-parse", "--short", "HEAD"),
         "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
         "quick": quick,
         "only": None if wanted == list(BENCHMARKS) else wanted,
+        "runtimes": choice.measured,
+        "runtimes_skipped": choice.skipped,
         "settings": asdict(settings),
         "machine": machine_info(),
         "servers": {},
-        "results": {},
+        "results": {"by_runtime": {runtime: {} for runtime in choice.measured}},
     }
-    references = {"bare": bench_bare, "docker-run": bench_docker_run, "churn": bench_churn}
-    for name in REFERENCES:
-        if name in wanted:
-            guarded(name, document["results"], lambda name=name: references[name](settings))
-    pool_env = {"CODYSKOOL_POOL_SIZES": settings.pool_sizes} if settings.pool_sizes else {}
-    on_pool = [name for name in ON_POOL_SERVER if name in wanted]
-    if on_pool:
-        run_on_server("pool", pool_env, on_pool, settings, document)
-    on_no_pool = [name for name in ON_NO_POOL_SERVER if name in wanted]
-    if on_no_pool:
-        run_on_server("nopool", {"CODYSKOOL_POOL_SIZES": "off"}, on_no_pool, settings, document)
+
+
+def run_all(settings: Settings, wanted: list[str], quick: bool, choice: Choice) -> dict[str, Any]:
+    document = new_document(settings, wanted, quick, choice)
+    if "bare" in wanted:
+        guarded("bare", document["results"], lambda: bench_bare(settings))
+    for runtime in choice.measured:
+        run_runtime(runtime, settings, wanted, document)
     document["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
     document["targets"] = [asdict(target) for target in evaluate_targets(document["results"])]
     return document
 
 
 def write_results(document: dict[str, Any], extra: Path | None) -> list[Path]:
-    """bench/results/<timestamp>-<commit>.json, bench/results/latest.json, and --json PATH."""
+    """bench/results/<timestamp>-<commit>.json and .md (the README's table), latest.json and
+    latest.md, and --json PATH."""
     stamp = document["timestamp"].replace("-", "").replace(":", "")
-    paths = [RESULTS / f"{stamp}-{document['commit'] or 'nogit'}.json", RESULTS / "latest.json"]
+    base = f"{stamp}-{document['commit'] or 'nogit'}"
+    text, table = json.dumps(document, indent=2) + "\n", readme_table(document) + "\n"
+    files = [(RESULTS / f"{base}.json", text), (RESULTS / "latest.json", text)]
+    files += [(RESULTS / f"{base}.md", table), (RESULTS / "latest.md", table)]
     if extra is not None:
-        paths.append(extra.resolve())
-    text = json.dumps(document, indent=2) + "\n"
-    for path in paths:
+        files.append((extra.resolve(), text))
+    for path, content in files:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return paths
+        path.write_text(content)
+    return [path for path, _ in files]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -163,6 +201,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME",
         help="run only this benchmark; repeat it, or separate names with commas",
     )
+    parser.add_argument(
+        "--runtime",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="measure only this Docker runtime (runc, runsc); repeat it or separate names with commas "
+        "(default: $CODYSKOOL_BENCH_RUNTIMES, else every registered runtime whose probe works)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the JSON to PATH")
     parser.add_argument("--runs", type=int, metavar="N", help="sequential runs of each latency row")
     parser.add_argument("--seconds", type=float, metavar="S", help="seconds of each concurrency level")
@@ -177,6 +223,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     args.wanted = [name for name in BENCHMARKS if not only or name in only]
+    args.runtimes = parse_names(args.runtime)
     return args
 
 
@@ -191,8 +238,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def preflight() -> None:
-    """Stop early, with a clear message, when the benchmark cannot run here at all."""
+def preflight(runtimes: list[str]) -> Choice:
+    """Stop early, with a clear message, when the benchmark cannot run here at all; the runtimes
+    it measures otherwise."""
     if shutil.which("docker") is None:
         sys.exit("bench: the docker command is missing")
     engine = Engine(timeout=10)
@@ -206,18 +254,35 @@ def preflight() -> None:
         sys.exit(f"bench: Docker is not reachable: {error}")
     finally:
         engine.close()
+    return choose_runtimes(runtimes)
+
+
+def choose_runtimes(runtimes: list[str]) -> Choice:
+    """The runtimes to measure; those asked for by name must all work."""
+    if os.environ.get("CODYSKOOL_DOCKER_RUNTIME"):
+        print("bench: CODYSKOOL_DOCKER_RUNTIME is ignored here (each server is told its runtime); "
+              "use --runtime to measure only one", file=sys.stderr)  # fmt: skip
+    choice = choose(runtimes)
+    for name, why in choice.skipped.items():
+        print(f"bench: not measuring runtime {name}: {why}", file=sys.stderr)
+    if runtimes and choice.skipped:
+        sys.exit(f"bench: runtime {', '.join(choice.skipped)} cannot be measured")
+    if not choice.measured:
+        sys.exit("bench: no Docker runtime works here")
+    print(f"bench: measuring runtime(s) {', '.join(choice.measured)}", file=sys.stderr)
+    return choice
 
 
 def main(argv: list[str] | None = None) -> int:
     """0 when every benchmark ran (whatever the targets say), 1 when one could not, 130 when stopped."""
     args = parse_args(argv)
     settings = settings_from(args)
-    preflight()
+    choice = preflight(args.runtimes)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, raise_interrupted)
     document = None
     try:
-        document = run_all(settings, args.wanted, args.quick)
+        document = run_all(settings, args.wanted, args.quick, choice)
     except KeyboardInterrupt as interrupt:
         print(f"\nbench: interrupted ({str(interrupt) or 'Ctrl-C'}); cleaning up", file=sys.stderr)
     finally:
@@ -230,14 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     document["containers_removed_at_cleanup"] = removed
     paths = write_results(document, args.json)
     print()
-    print(report(document))
+    print(report(document, readme_table(document)))
     shown = [str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path) for path in paths]
     print("\nwritten: " + ", ".join(shown))
-    failed = [name for name, row in document["results"].items() if "error" in row]
-    for name in failed:
-        print(
-            f"bench: {name} could not run: {last_line(document['results'][name]['error'])}", file=sys.stderr
-        )
+    failed = failures(document["results"])
+    for name, error in failed.items():
+        print(f"bench: {name} could not run: {last_line(error)}", file=sys.stderr)
     return 1 if failed else 0
 
 
