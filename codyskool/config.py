@@ -151,7 +151,9 @@ OPTIONS: tuple[Option, ...] = (
            "https://code.example.org (empty = relative links)"),
     # Docker backend
     Option("SANDBOX_IMAGE", "codyskool-sandbox:latest", str, "image built from sandbox/"),
-    Option("DOCKER_RUNTIME", "", str, "Docker runtime for sandboxes, e.g. runsc (gVisor); empty = default"),
+    Option("DOCKER_RUNTIME", "auto", str, "Docker runtime for sandboxes: auto (runsc, gVisor, where the "
+           "engine has it and a probe sandbox starts under it; else the engine's default), runc, runsc "
+           "or another registered runtime"),
     Option("INSTANCE", "default", str, "label value that marks this server's containers"),
     Option("SANDBOX_CPUS", 1.0, positive(float), "CPUs one sandbox may use"),
     Option("POOL_SIZES", {"python": 2}, parse_pool_sizes, "warm containers per language (python=2,c=1; off)"),

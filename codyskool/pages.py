@@ -18,6 +18,7 @@ def render_ide(page: dict[str, Any] | None = None, title: str | None = None) -> 
         "ide.html",
         languages=service.public_languages(),
         backend=service.backend.name,
+        runtime=service.backend.runtime,
         limits=service.limits.public(),
         page=page or {"mode": "ide"},
         title=title,

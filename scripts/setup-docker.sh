@@ -13,14 +13,19 @@
 #      one; trimmed of package caches, documentation and translations: about 75 MB);
 #   3. `docker build` sandbox/ into $CODYSKOOL_SANDBOX_IMAGE (default codyskool-sandbox:latest),
 #      every time: the layer cache makes an unchanged build take a second or two, and a changed
-#      runner (sandbox/runner/) always lands in the image.
+#      runner (sandbox/runner/) always lands in the image;
+#   4. gVisor: install Debian's runsc when it is missing, register it with the engine as the
+#      runtime `runsc` (daemon.json "runtimes", with the runtime arguments below; a running
+#      dockerd reloads them on SIGHUP, no restart) and start one probe container under it. A host
+#      where that fails is told why and keeps runc: the server's CODYSKOOL_DOCKER_RUNTIME=auto
+#      uses runsc only where its own probe works. CODYSKOOL_GVISOR=0 skips this step.
 #
 # Usage: scripts/setup-docker.sh [--optional]
 #   --optional (or CODYSKOOL_DOCKER_OPTIONAL=1): a failure is a warning and the exit status is 0,
 #   so the caller can fall back to another backend.
 # Other settings: CODYSKOOL_DEBIAN_MIRROR (debootstrap's mirror, default debootstrap's own),
 # CODYSKOOL_APT_OPTS (extra apt-get options inside the image build), CODYSKOOL_PULL_TIMEOUT
-# (seconds, default 20).
+# (seconds, default 20), CODYSKOOL_DAEMON_JSON (default /etc/docker/daemon.json).
 set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,6 +37,11 @@ DOCKERD_WAIT="${CODYSKOOL_DOCKERD_WAIT:-60}"
 PULL_TIMEOUT="${CODYSKOOL_PULL_TIMEOUT:-20}"
 BUILD_LOG="${CODYSKOOL_BUILD_LOG:-/tmp/codyskool-sandbox-build.log}"
 OPTIONAL="${CODYSKOOL_DOCKER_OPTIONAL:-0}"
+GVISOR="${CODYSKOOL_GVISOR:-1}"
+DAEMON_JSON="${CODYSKOOL_DAEMON_JSON:-/etc/docker/daemon.json}"
+# Sandboxes have no network, and gVisor's own network stack in the root network namespace fails
+# every start here ("cannot run with network enabled in root network namespace").
+RUNSC_ARGS='["--network=none"]'
 
 for arg in "$@"; do
   case "$arg" in
@@ -250,6 +260,80 @@ build_image() {
   [ "$out" = ok ] || fail "unexpected answer from a test container of $IMAGE: $out"
 }
 
+# gVisor is optional: whatever goes wrong here is said and leaves the sandboxes on runc.
+gvisor_skip() {
+  log "gVisor: $*; sandboxes run under runc"
+}
+
+register_runsc() {
+  # Add (or correct) the runtime `runsc` in daemon.json; prints "changed" if the file changed.
+  local path="$1"
+  python3 - "$DAEMON_JSON" "$path" "$RUNSC_ARGS" <<'PY'
+import json, os, sys
+file, path, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+try:
+    with open(file) as f:
+        config = json.load(f)
+except FileNotFoundError:
+    config = {}
+wanted = {"path": path, "runtimeArgs": args}
+runtimes = config.setdefault("runtimes", {})
+if runtimes.get("runsc") != wanted:
+    runtimes["runsc"] = wanted
+    os.makedirs(os.path.dirname(file) or ".", exist_ok=True)
+    with open(file + ".tmp", "w") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    os.replace(file + ".tmp", file)
+    print("changed")
+PY
+}
+
+engine_has_runsc() {
+  docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'
+}
+
+ensure_gvisor() {
+  [ "$GVISOR" != 0 ] || { log "gVisor: skipped (CODYSKOOL_GVISOR=0)"; return 0; }
+  if ! command -v runsc >/dev/null; then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+      gvisor_skip "runsc is not installed and this script cannot install it (root and apt-get needed)"
+      return 0
+    fi
+    if ! (OPTIONAL=1; apt_install runsc) || ! command -v runsc >/dev/null; then
+      gvisor_skip "installing Debian's runsc failed"
+      return 0
+    fi
+  fi
+  local path changed
+  path="$(command -v runsc)"
+  if [ -w "$(dirname "$DAEMON_JSON")" ] || [ -w "$DAEMON_JSON" ]; then
+    changed="$(register_runsc "$path")" || { gvisor_skip "cannot update $DAEMON_JSON"; return 0; }
+  else
+    engine_has_runsc || { gvisor_skip "cannot write $DAEMON_JSON to register runsc"; return 0; }
+  fi
+  if [ -n "$changed" ] || ! engine_has_runsc; then
+    local pid
+    pid="$(running_dockerd)"
+    [ -n "$pid" ] || { gvisor_skip "no dockerd process to reload"; return 0; }
+    log "gVisor: registered $path as the runtime runsc in $DAEMON_JSON; reloading dockerd (SIGHUP)"
+    kill -HUP "$pid"
+    local waited=0
+    until engine_has_runsc; do
+      [ "$waited" -lt 20 ] || { gvisor_skip "dockerd did not pick up the runtime after SIGHUP"; return 0; }
+      sleep 0.5
+      waited=$((waited + 1))
+    done
+  fi
+  local out
+  if out="$(timeout 60 docker run --rm --runtime=runsc --network none "$IMAGE" \
+      python3 -c 'import os; print("ok", os.uname().release)' 2>&1)" && [ "${out%% *}" = ok ]; then
+    log "gVisor: runsc $(runsc --version 2>/dev/null | head -n1 | awk '{print $3}') works (kernel ${out#ok }); CODYSKOOL_DOCKER_RUNTIME=auto runs sandboxes under it"
+  else
+    gvisor_skip "a probe container under runsc failed: $(printf '%s' "$out" | tail -n 3)"
+  fi
+}
+
 # One run at a time: two scripts starting dockerd or building at once would trip over each other.
 exec 9>/tmp/codyskool-setup-docker.lock
 flock -w 1200 9 || fail "another setup-docker run holds /tmp/codyskool-setup-docker.lock"
@@ -257,4 +341,5 @@ flock -w 1200 9 || fail "another setup-docker run holds /tmp/codyskool-setup-doc
 ensure_engine
 choose_base
 build_image
+ensure_gvisor
 log "ready: $IMAGE"

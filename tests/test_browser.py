@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 def test_page_shows_backend_and_languages(page: Page):
     badge = page.locator("#backend-badge")
     expect(badge).to_be_visible()
-    expect(badge).to_have_text(re.compile(r"^Sandbox: (Docker|local \(no Docker\))$"))
+    expect(badge).to_have_text(re.compile(r"^Sandbox: (Docker|Docker \+ gVisor|local \(no Docker\))$"))
     languages = page.evaluate("JSON.parse(document.getElementById('languages').textContent)")
     ids = [lang["id"] for lang in languages]
     assert "python" in ids

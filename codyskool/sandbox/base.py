@@ -99,6 +99,7 @@ class FramedExecution(Execution):
 
 class Backend(ABC):
     name: str = ""
+    runtime: str = ""  # what isolates a sandbox within the backend (the Docker backend's runc or runsc)
 
     @abstractmethod
     def start(self, job: Job) -> Execution:

@@ -24,6 +24,7 @@ from .base import Backend, Execution, FramedExecution, Job, SandboxExit, Sandbox
 from .channel import READY_FRAME
 from .engine import Engine, EngineError, NotFound, engine_address
 from .pool import WarmPool
+from .runtimes import choose_runtime
 from .seccomp import security_opt
 from .uids import UIDS_LABEL, UidRange
 
@@ -255,7 +256,7 @@ def proc_fakes_for(limits: Limits, runtime: str | None, instance: str = "default
     return procfs.write_fakes(limits.memory_limit_mb << 20, instance)
 
 
-def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str | None = None,
+def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str = "",
                         uid: int = FIRST_UID, proc_fakes: Path | None = None) -> dict[str, Any]:
     """The isolation of every sandbox container (bench/ measures Docker with the same); `uid` is
     the one the sandbox runs as, and owns its work dir; `proc_fakes` from proc_fakes_for."""
@@ -319,13 +320,12 @@ class DockerBackend(Backend):
     name = "docker"
 
     def __init__(self, limits: Limits, image: str, instance: str = "default", cpus: float = 1.0,
-                 runtime: str = "", pool_sizes: dict[str, int] | None = None,
+                 runtime: str = "auto", pool_sizes: dict[str, int] | None = None,
                  uids: UidRange | None = None) -> None:
         self.limits = limits
         self.image = image
         self.instance = instance
         self.cpus = cpus
-        self.runtime = runtime or None
         self.pool_sizes = pool_sizes or {}
         self.pool: WarmPool[DockerExecution] | None = None
         self.closing = False
@@ -337,12 +337,22 @@ class DockerBackend(Backend):
                 log.warning("the sandbox image %s was built from another sandbox/runner/ than this "
                             "server's: rebuild it with scripts/setup-docker.sh", image)
             check_image_uids(found, image, self.uids)
-            self.proc_fakes = proc_fakes_for(limits, self.runtime, instance)
         except NotFound:
             message = f"the sandbox image {image!r} is missing: run scripts/setup-docker.sh"
             raise SandboxFailed(message) from None
         except EngineError as error:
             raise SandboxFailed(f"Docker is not reachable: {error}") from None
+        self.runtime = choose_runtime(self.engine, runtime, image, self._probe)
+        self.proc_fakes = proc_fakes_for(limits, self.runtime, instance)
+
+    def _probe(self, runtime: str) -> str | None:
+        """Start one sandbox under `runtime` until its runner is ready; what failed, if anything."""
+        self.runtime, self.proc_fakes = runtime, proc_fakes_for(self.limits, runtime, self.instance)
+        try:
+            self._discard_warm(self._create_warm(f"probe-{runtime}"))
+        except SandboxFailed as error:
+            return str(error)
+        return None
 
     def create(self, run_label: str) -> DockerExecution:
         """Create a container on a uid of its own, attach to it and start it; it then waits for its job."""
@@ -427,7 +437,7 @@ class DockerBackend(Backend):
 
     def health(self) -> dict[str, Any]:
         pool = self.pool.stats() if self.pool else {"enabled": False}
-        return {"backend": self.name, "image": self.image, "runtime": self.runtime or "runc", "pool": pool,
+        return {"backend": self.name, "image": self.image, "runtime": self.runtime, "pool": pool,
                 "uids": {"range": self.uids.describe(), "in_use": self.uids.in_use()}}
 
     def close(self) -> None:

@@ -154,6 +154,9 @@ class Engine:
     def ping(self) -> None:
         self.request("GET", "/_ping")
 
+    def info(self) -> dict[str, Any]:
+        return self.request("GET", "/info")
+
     def inspect_image(self, name: str) -> dict[str, Any]:
         return self.request("GET", f"/images/{quote(name, safe='')}/json")
 

@@ -1,0 +1,59 @@
+"""Which OCI runtime the Docker backend runs sandboxes under.
+
+`auto` (the default) prefers gVisor's runsc, a user-space kernel between the program and the host,
+wherever the engine has it registered and a sandbox of this image starts under it; a host without
+it keeps the engine's default (runc). A runtime named outright must be registered, or the server
+does not start: a host that asked for gVisor must not silently get less.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from .base import SandboxFailed
+from .engine import Engine, EngineError
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+GVISOR = "runsc"
+DESCRIPTIONS = {GVISOR: "gVisor, a user-space kernel", "runc": "the host's kernel"}
+
+# What a probe found, per image and runtime, for this process (None: it works): every server a
+# test suite starts in one process would otherwise start one more container.
+probes: dict[tuple[str, str], str | None] = {}
+
+
+def choose_runtime(engine: Engine, wanted: str, image: str,
+                   probe: Callable[[str], str | None]) -> str:
+    """The runtime to run sandboxes under; `probe(runtime)` starts one sandbox under it and says
+    what went wrong (None if nothing did)."""
+    try:
+        info = engine.info()
+    except EngineError as error:
+        raise SandboxFailed(f"Docker is not reachable: {error}") from None
+    registered = sorted(info.get("Runtimes") or {})
+    default = info.get("DefaultRuntime") or "runc"
+    if wanted in ("", "default"):
+        return default
+    if wanted != AUTO:
+        if wanted not in registered:
+            raise SandboxFailed(f"CODYSKOOL_DOCKER_RUNTIME={wanted}, but the engine has only "
+                                f"{', '.join(registered) or 'its default'}: run scripts/setup-docker.sh "
+                                "or see docs/deployment.md")
+        return wanted
+    if GVISOR not in registered or default == GVISOR:
+        return default
+    key = (image, GVISOR)
+    if key not in probes:
+        probes[key] = probe(GVISOR)
+    if probes[key] is None:
+        return GVISOR
+    log.warning("gVisor (runsc) is registered, but a sandbox does not start under it (%s): "
+                "sandboxes run under %s", probes[key], default)
+    return default
+
+
+def describe(runtime: str) -> str:
+    return DESCRIPTIONS.get(runtime, runtime)
