@@ -24,7 +24,7 @@ from .base import Backend, Execution, FramedExecution, Job, SandboxExit, Sandbox
 from .channel import READY_FRAME
 from .engine import Engine, EngineError, NotFound, engine_address
 from .pool import WarmPool
-from .runtimes import choose_runtime
+from .runtimes import choose_runtime, host_pids_limit, is_gvisor
 from .seccomp import security_opt
 from .uids import UIDS_LABEL, UidRange
 
@@ -251,7 +251,7 @@ def check_image_uids(image: dict[str, Any], name: str, uids: UidRange) -> None:
 def proc_fakes_for(limits: Limits, runtime: str | None, instance: str = "default") -> Path | None:
     """The faked /proc files (procfs.py) under runc with an engine on this machine, where a bind
     mount's source must be; None under gVisor, whose /proc shows the same of its own."""
-    if procfs.is_gvisor(runtime) or engine_address()[0] != "unix":
+    if is_gvisor(runtime) or engine_address()[0] != "unix":
         return None
     return procfs.write_fakes(limits.memory_limit_mb << 20, instance)
 
@@ -269,7 +269,7 @@ def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str = "",
         "SecurityOpt": ["no-new-privileges", security_opt()],  # the project's profile: seccomp.py
         "Memory": memory,
         "MemorySwap": memory,  # the same: no swap
-        "PidsLimit": limits.pids_limit,
+        "PidsLimit": host_pids_limit(limits.pids_limit, runtime),
         "NanoCpus": int(cpus * 1e9),
         "Ulimits": [
             {"Name": "nofile", "Soft": limits.open_files_limit, "Hard": limits.open_files_limit},
@@ -405,6 +405,9 @@ class DockerBackend(Backend):
     def start(self, job: Job) -> Execution:
         job.workdir = WORKDIR
         job.sandbox_cgroup = True  # the container's: the runner bounds its CPU time by the cgroup's count
+        if is_gvisor(self.runtime):  # its processes, counted by gVisor's kernel: runtimes.host_pids_limit
+            job.limits = {**job.limits, "pids_limit": self.limits.pids_limit}
+            job.compile_limits = {**job.compile_limits, "pids_limit": self.limits.pids_limit}
         payload = job.encode()
         warm = self.pool.take(job.language) if self.pool else None
         if warm is not None:

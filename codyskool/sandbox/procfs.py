@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .runtimes import is_gvisor
+
 # Docker's own list (moby's oci/defaults.go): the list a container is given replaces it.
 DOCKER_MASKED = (
     "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -54,10 +56,6 @@ MASKED = {
     "/proc/sys/kernel/random/boot_id": "names this boot of the host",
 }
 FAKED = ("meminfo", "loadavg", "stat")
-
-
-def is_gvisor(runtime: str | None) -> bool:
-    return bool(runtime) and ("runsc" in runtime or "gvisor" in runtime)
 
 
 def masked_paths(runtime: str | None) -> list[str]:

@@ -17,6 +17,7 @@ from .engine import Engine, EngineError
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
+GVISOR_HOST_THREADS = 512  # gVisor's Go runtime, its gofer, and a host stub per guest thread (ptrace)
 GVISOR = "runsc"
 DESCRIPTIONS = {GVISOR: "gVisor, a user-space kernel", "runc": "the host's kernel"}
 
@@ -53,6 +54,17 @@ def choose_runtime(engine: Engine, wanted: str, image: str,
     log.warning("gVisor (runsc) is registered, but a sandbox does not start under it (%s): "
                 "sandboxes run under %s", probes[key], default)
     return default
+
+
+def is_gvisor(runtime: str | None) -> bool:
+    return bool(runtime) and ("runsc" in runtime or "gvisor" in runtime)
+
+
+def host_pids_limit(pids_limit: int, runtime: str) -> int:
+    """The container's pids cgroup limit. Under gVisor it also counts the host threads of gVisor's
+    own kernel (which dies when it cannot make one), so it gets room for them, and the program's
+    processes are bounded inside by RLIMIT_NPROC instead, which gVisor's kernel keeps per sandbox."""
+    return pids_limit + GVISOR_HOST_THREADS if is_gvisor(runtime) else pids_limit
 
 
 def describe(runtime: str) -> str:

@@ -139,6 +139,8 @@ def tree_cpu_s(root: int) -> float:
 
 
 def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, from /proc/PID/task/TID/children, or where the kernel
+    has no such file (gVisor), from every process's stat."""
     found = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -148,6 +150,24 @@ def children(pid: int) -> list[int]:
         try:
             with open(f"/proc/{pid}/task/{task}/children", "rb") as listed:
                 found += [int(child) for child in listed.read().split()]
+        except FileNotFoundError:
+            return children_by_parent(pid)
         except (OSError, ValueError):
+            continue
+    return found
+
+
+def children_by_parent(pid: int) -> list[int]:
+    """The processes whose stat names `pid` as their parent: a read per process in the sandbox."""
+    found = []
+    parent = str(pid).encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                if stat.read().rsplit(b")", 1)[1].split()[1] == parent:
+                    found.append(int(entry))
+        except (OSError, IndexError):
             continue
     return found

@@ -12,6 +12,7 @@ import os
 import select
 import sys
 import time
+from _thread import get_native_id
 
 from . import PACKAGE_DIR
 from .wire import CONTROL_FD, CONTROL_KIND, MAX_PROMPT, write_frame
@@ -52,6 +53,13 @@ class Prompts:
     def __init__(self) -> None:
         self.announced = False  # input() has sent the prompt for the read that comes next
 
+    def reading(self, kind: bytes) -> None:
+        """Tell the runner this thread blocks on stdin now ("reading"), or no longer ("read")."""
+        try:
+            write_frame(CONTROL_FD, kind, f"{os.getpid()} {get_native_id()}".encode())
+        except OSError:
+            pass
+
     def send(self, text: str) -> None:
         wait_until_output_is_read()
         try:
@@ -74,10 +82,17 @@ class PromptingStdin(io.RawIOBase):
         return 0
 
     def readinto(self, buffer) -> int:  # noqa: ANN001 - io protocol
-        if not self.prompts.announced and not select.select([0], [], [], 0)[0]:
+        blocks = not select.select([0], [], [], 0)[0]
+        if blocks and not self.prompts.announced:
             self.prompts.send("")  # a read that input() did not announce: a bare prompt
         self.prompts.announced = False
-        data = os.read(0, len(buffer))
+        if blocks:
+            self.prompts.reading(CONTROL_KIND["reading"])
+        try:
+            data = os.read(0, len(buffer))
+        finally:
+            if blocks:
+                self.prompts.reading(CONTROL_KIND["read"])
         buffer[: len(data)] = data
         return len(data)
 

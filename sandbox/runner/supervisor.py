@@ -15,6 +15,10 @@ from .waits import Watch, runnable, waiting_for_input
 from .wire import CONTROL_KIND, FRAME_HEADER, KIND, MAX_PROMPT, write_frame, write_json_frame
 
 IDLE_WAKE_S = 0.5
+# Preloaded into the run of every program but Python's: it says when the program blocks on stdin
+# (waits.py). Built into the image from sandbox/lang/stdin-watch.c; absent where the runner runs
+# outside it (the local backend's host, whose kernel shows waits in /proc).
+STDIN_WATCH = os.path.join(RUNNER_DIR, "lang", "stdin-watch.so")
 # Over its CPU limit by this much, the sandbox is killed: a program of one process meets its
 # RLIMIT_CPU first (SIGXCPU, which it may report), a program of many the sandbox's bound.
 CPU_LIMIT_SLACK_S = 0.2
@@ -131,21 +135,21 @@ class Supervisor:
         stderr_r, stderr_w = os.pipe()
         control_r, control_w = os.pipe()
         watch = Watch(self.cpu)  # before the fork: the command's CPU time counts from here
+        # Python's input() announces its prompts, other languages print them: both are watched.
+        watch_input = relay_stdin and (command is None or bool(self.job.get("watch_stdin")))
         pid = os.fork()
         if pid == 0:
             args = self.job.get("args", []) if relay_stdin else []
-            self.become_program(command, limits, (stdin_r, stdout_w, stderr_w, control_w), args)
+            self.become_program(command, limits, (stdin_r, stdout_w, stderr_w, control_w), args, watch_input)
         for fd in (stdin_r, stdout_w, stderr_w, control_w):
             os.close(fd)
         for fd in (stdin_w, stdout_r, stderr_r, control_r):
             fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
-        # Python's input() announces its prompts, other languages print them: both are watched.
-        watch_input = relay_stdin and (command is None or bool(self.job.get("watch_stdin")))
         return Phase(pid, stdin_w, stdout_r, stderr_r, control_r, relay_stdin, watch_input, watch,
                      float(limits.get("cpu_time_limit_s") or 0))
 
     def become_program(self, command: list[str] | None, limits: dict, fds: tuple[int, int, int, int],
-                       args: list[str]) -> None:
+                       args: list[str], watched: bool) -> None:
         """In the forked child: set it up and exec the command, or run the Python program. Never
         returns, and never falls back into the runner."""
         try:
@@ -156,6 +160,8 @@ class Supervisor:
                 prctl(PR_SET_DUMPABLE, 1)
                 os._exit(run_program(self.job))
             env = {"HOME": os.getcwd(), **(self.job.get("env") or {})}
+            if watched and os.path.exists(STDIN_WATCH):
+                env["LD_PRELOAD"] = " ".join(filter(None, (STDIN_WATCH, env.get("LD_PRELOAD"))))
             command = [arg.replace("{runner_dir}", RUNNER_DIR) for arg in command]
             os.execvpe(command[0], [*command, *args], env)
         except BaseException as exc:  # noqa: BLE001 - report, never fall back into the runner
@@ -209,7 +215,7 @@ class Supervisor:
             self.resumed(phase)
         elif watch.reported or busy or moved or self.pending_stdin or not self.stdin_open:
             return  # not waiting, or it has been said
-        elif waiting_for_input(phase.pid) and not runnable(os.getpid()):
+        elif (watch.blocked() or waiting_for_input(phase.pid)) and not runnable(os.getpid()):
             watch.reported = True
             text, watch.text = watch.text or b"", None
             write_json_frame(self.out_fd, KIND["prompt"], {"text": text.decode("utf-8", "replace")})
@@ -319,6 +325,10 @@ class Supervisor:
                 if phase.watch.reported:  # announcing is running: not waiting any more
                     self.resumed(phase)
                 shown += phase.watch.announce(payload) or b""
+            elif kind == CONTROL_KIND["reading"]:
+                phase.watch.reading(payload)
+            elif kind == CONTROL_KIND["read"]:
+                phase.watch.read(payload)
             elif kind == CONTROL_KIND["memory"]:
                 self.memory_exceeded = True
         if shown:

@@ -1,13 +1,16 @@
-"""Whether a program waits for input, as the runner sees it for itself.
+"""Whether a program waits for input, as the runner sees it.
 
-The runner asks /proc/PID/task/*/syscall what each of the program's threads is blocked in: a
-read of fd 0 is a wait for input, and so is an event loop (Node's libuv) asleep in epoll_wait with
-no timeout, since in a sandbox with no network and no timer pending only input can wake it. A
-thread blocked in a read while another computes is no wait: the sandbox must be idle too, its CPU
-time not growing and none of its threads ready to run (a sandbox its CPU quota throttles, or that
-a busy host keeps waiting, uses no CPU for a while, yet its threads stay runnable); a program
-reported waiting that uses the CPU again is busy again. Nothing the program says counts: Python's
-input() only announces the text of the prompt it will wait at.
+Two ways, either enough: the program's own hooks say a thread is about to block reading an empty
+stdin (python_child.py's stdin, and lang/stdin-watch.c preloaded into every other program), or,
+where the kernel has the file (not gVisor), /proc/PID/task/*/syscall shows a thread in a read of
+fd 0, or an event loop (Node's libuv) asleep in epoll_wait with no timeout on its main thread,
+which in a sandbox with no network and no timer pending only input can wake. The hooks are hints,
+trusted no further than this: a thread blocked in a read while another computes is no wait, so
+the sandbox must be idle too, its CPU time not growing and none of its threads ready to run (a
+sandbox its CPU quota throttles, or that a busy host keeps waiting, uses no CPU for a while, yet
+its threads stay runnable); a program reported waiting that uses the CPU again is busy again. A
+program that claims to wait while it sleeps gains nothing a real wait would not give it: its run's
+whole lifetime is bounded.
 """
 
 import os
@@ -84,6 +87,7 @@ class Watch:
         self.moved = False  # output or input moved since the last look: the program is not waiting
         self.reported = False  # a prompt was sent for the wait the program is in
         self.text: bytes | None = None  # the prompt input() announced, for the wait it comes before
+        self.readers: dict[int, int] = {}  # thread id -> process id: threads that said they block on stdin
 
     def look(self) -> tuple[bool, bool]:
         """Take the sandbox's CPU time: whether it was busy since the last look, and whether
@@ -109,3 +113,39 @@ class Watch:
         """Output came or input went in: whatever wait was reported is over."""
         self.moved = True
         self.reported = False
+
+    def reading(self, payload: bytes) -> None:
+        """A hook's "reading": a thread ("PID TID") is about to block on stdin. Look again soon."""
+        ids = parse_ids(payload)
+        if ids is None:
+            return
+        self.readers[ids[1]] = ids[0]
+        if time.monotonic() - self.looked_at >= ANNOUNCED_WATCH_S:
+            self.look()  # the wait starts here: what the program computed before it is not idleness
+        self.moved = False
+        self.next_look = min(self.next_look, self.looked_at + ANNOUNCED_WATCH_S)
+
+    def read(self, payload: bytes) -> None:
+        """A hook's "read": that thread's read returned."""
+        ids = parse_ids(payload)
+        if ids is not None:
+            self.readers.pop(ids[1], None)
+
+    def blocked(self) -> bool:
+        """Whether a thread that said it blocks on stdin still does (its process is still there)."""
+        for tid, pid in list(self.readers.items()):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                del self.readers[tid]  # killed in its read: it never said it returned
+            except OSError:
+                pass
+        return bool(self.readers)
+
+
+def parse_ids(payload: bytes) -> tuple[int, int] | None:
+    """"PID TID" from a hook's frame; None for anything else (whatever runs may write garbage)."""
+    parts = payload.split()
+    if len(parts) != 2 or not all(part.isdigit() and len(part) < 12 for part in parts):
+        return None
+    return int(parts[0]), int(parts[1])

@@ -5,7 +5,7 @@
   program's stdin.
 * The runner writes frames to its stdout: ``FRAME_HEADER`` (a 1-byte kind of ``FRAME_KINDS``, a
   4-byte big-endian length), then the payload.
-* A Python program's process writes frames of ``CONTROL_KINDS`` to the runner on ``CONTROL_FD``,
+* The program's processes write frames of ``CONTROL_KINDS`` to the runner on ``CONTROL_FD``,
   in the same layout. Anything in the sandbox can write them: they announce, they report nothing,
   and the runner passes none on as it came (the server gets only frames the runner built).
 
@@ -23,7 +23,7 @@ FRAME_HEADER = struct.Struct(">cI")  # kind, payload length
 JOB_HEADER = struct.Struct(">I")  # the marshalled job's length
 MAX_FRAME = 1 << 24  # the longest payload the server accepts
 MAX_PROMPT = MAX_FRAME // 6  # the longest prompt text: its JSON fits a frame if every byte is \u00XX
-CONTROL_FD = 3  # in a Python program's process: where its prompt hook writes CONTROL_KINDS frames
+CONTROL_FD = 3  # in the program's processes: where its hooks write CONTROL_KINDS frames
 
 FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
     b"r": "ready",  # empty: the runner has started and waits for its job
@@ -37,11 +37,16 @@ FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
     # over the phase's CPU limit, the whole sandbox's, "signal" is "SIGKILL" and "cpu_ms" the sandbox's
     b"x": "exit",
 }
-CONTROL_KINDS: dict[bytes, str] = {  # a Python program's process -> runner, on CONTROL_FD
+CONTROL_KINDS: dict[bytes, str] = {  # the program's processes -> runner, on CONTROL_FD
     # raw UTF-8, the text input() asks with, announced before it reads: the runner sends it with
     # the prompt frame if it then sees the program wait (see above), else as stdout, as a terminal shows it
     b"p": "prompt",
     b"m": "memory",  # empty: the program ran out of memory (a MemoryError); sets the exit's "memory"
+    # ASCII "PID TID": that thread is about to block reading an empty stdin (or, an event loop's
+    # main thread, to sleep with nothing but input to wake it), from python_child.py's stdin or
+    # lang/stdin-watch.c; then "read" once the call returned. Hints: see waits.py
+    b"r": "reading",
+    b"d": "read",
 }
 KIND = {name: kind for kind, name in FRAME_KINDS.items()}  # "stdout" -> b"o", for the runner's code
 CONTROL_KIND = {name: kind for kind, name in CONTROL_KINDS.items()}
