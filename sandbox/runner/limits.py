@@ -42,8 +42,10 @@ def apply_limits(limits: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def child_setup(limits: dict, stdin_r: int, stdout_w: int, stderr_w: int, control_w: int) -> None:
-    """Runs in the forked child before it becomes the user's program."""
+def child_streams(stdin_r: int, stdout_w: int, stderr_w: int, control_w: int, keep: int = -1) -> int:
+    """In the forked child, before it becomes the user's program: its own process group, default
+    signals, the program's pipes as fds 0-3, nothing else open but `keep`, which moves to fd 4
+    (the fd it is at now is returned if there is none to keep)."""
     os.setpgid(0, 0)
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
@@ -52,8 +54,10 @@ def child_setup(limits: dict, stdin_r: int, stdout_w: int, stderr_w: int, contro
     os.dup2(stdout_w, 1)
     os.dup2(stderr_w, 2)
     os.dup2(control_w, CONTROL_FD)
-    os.closerange(CONTROL_FD + 1, 4096)
-    apply_limits(limits)
+    if keep >= 0 and keep != CONTROL_FD + 1:
+        os.dup2(keep, CONTROL_FD + 1)
+    os.closerange(CONTROL_FD + 1 + (keep >= 0), 4096)
+    return CONTROL_FD + 1 if keep >= 0 else -1
 
 
 def prctl(option: int, value: int) -> None:

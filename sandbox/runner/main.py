@@ -3,6 +3,7 @@
 import os
 
 from .limits import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, prctl
+from .spare import Spare
 from .supervisor import Supervisor
 from .wire import KIND, read_job, write_frame
 
@@ -14,11 +15,12 @@ def main() -> None:
     os.umask(0o077)
     os.set_blocking(0, True)  # the server's end of the pipe may have been made non-blocking
     write_frame(1, KIND["ready"], b"")
+    spare = Spare()  # while no one waits: the job's first command runs in it
     job = read_job()
     write_files(job)
     if os.getpid() != 1:  # adopt daemonized grandchildren so they can be found and killed at the end
         prctl(PR_SET_CHILD_SUBREAPER, 1)
-    Supervisor(job).run()
+    Supervisor(job, spare=spare).run()
 
 
 def write_files(job: dict) -> None:

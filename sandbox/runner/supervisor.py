@@ -8,17 +8,12 @@ import os
 import select
 import time
 
-from . import RUNNER_DIR
-from .limits import PR_SET_DUMPABLE, SandboxCpu, child_setup, oom_kills, prctl
-from .python_child import run_program
+from .limits import SandboxCpu, oom_kills
+from .spare import Spare
 from .waits import Watch, runnable, waiting_for_input
 from .wire import CONTROL_KIND, FRAME_HEADER, KIND, MAX_PROMPT, write_frame, write_json_frame
 
 IDLE_WAKE_S = 0.5
-# Preloaded into the run of every program but Python's: it says when the program blocks on stdin
-# (waits.py). Built into the image from sandbox/lang/stdin-watch.c; absent where the runner runs
-# outside it (the local backend's host, whose kernel shows waits in /proc).
-STDIN_WATCH = os.path.join(RUNNER_DIR, "lang", "stdin-watch.so")
 # Over its CPU limit by this much, the sandbox is killed: a program of one process meets its
 # RLIMIT_CPU first (SIGXCPU, which it may report), a program of many the sandbox's bound.
 CPU_LIMIT_SLACK_S = 0.2
@@ -80,8 +75,9 @@ class Phase:
 class Supervisor:
     """Relays stdin in, program output out, reaps processes, and reports how the program ended."""
 
-    def __init__(self, job: dict, stdin_fd: int = 0, out_fd: int = 1) -> None:
+    def __init__(self, job: dict, stdin_fd: int = 0, out_fd: int = 1, spare: Spare | None = None) -> None:
         self.job = job
+        self.spare = spare  # forked before the job came, for its first command (spare.py)
         self.stdin_fd = stdin_fd
         self.out_fd = out_fd
         self.pending_stdin = bytearray(job.get("stdin", "").encode())
@@ -130,45 +126,17 @@ class Supervisor:
         return phase.report()
 
     def spawn(self, command: list[str] | None, limits: dict, relay_stdin: bool) -> Phase:
-        stdin_r, stdin_w = os.pipe()
-        stdout_r, stdout_w = os.pipe()
-        stderr_r, stderr_w = os.pipe()
-        control_r, control_w = os.pipe()
-        watch = Watch(self.cpu)  # before the fork: the command's CPU time counts from here
+        spare, self.spare = self.spare or Spare(), None
+        watch = Watch(self.cpu)  # the command's CPU time counts from here
         # Python's input() announces its prompts, other languages print them: both are watched.
         watch_input = relay_stdin and (command is None or bool(self.job.get("watch_stdin")))
-        pid = os.fork()
-        if pid == 0:
-            args = self.job.get("args", []) if relay_stdin else []
-            self.become_program(command, limits, (stdin_r, stdout_w, stderr_w, control_w), args, watch_input)
-        for fd in (stdin_r, stdout_w, stderr_w, control_w):
-            os.close(fd)
+        args = self.job.get("args", []) if relay_stdin else []
+        spare.become(self.job, command, limits, args, watch_input)
+        stdin_w, stdout_r, stderr_r, control_r = spare.pipes()
         for fd in (stdin_w, stdout_r, stderr_r, control_r):
             fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
-        return Phase(pid, stdin_w, stdout_r, stderr_r, control_r, relay_stdin, watch_input, watch,
+        return Phase(spare.pid, stdin_w, stdout_r, stderr_r, control_r, relay_stdin, watch_input, watch,
                      float(limits.get("cpu_time_limit_s") or 0))
-
-    def become_program(self, command: list[str] | None, limits: dict, fds: tuple[int, int, int, int],
-                       args: list[str], watched: bool) -> None:
-        """In the forked child: set it up and exec the command, or run the Python program. Never
-        returns, and never falls back into the runner."""
-        try:
-            child_setup(limits, *fds)
-            if command is None:
-                # The program's, not the runner's: a fork keeps the runner's undumpable mark, which
-                # hides /proc/PID/syscall, where the runner sees it wait (an exec clears it).
-                prctl(PR_SET_DUMPABLE, 1)
-                os._exit(run_program(self.job))
-            env = {"HOME": os.getcwd(), **(self.job.get("env") or {})}
-            if watched and os.path.exists(STDIN_WATCH):
-                env["LD_PRELOAD"] = " ".join(filter(None, (STDIN_WATCH, env.get("LD_PRELOAD"))))
-            command = [arg.replace("{runner_dir}", RUNNER_DIR) for arg in command]
-            os.execvpe(command[0], [*command, *args], env)
-        except BaseException as exc:  # noqa: BLE001 - report, never fall back into the runner
-            try:
-                os.write(2, f"cannot start the program: {exc}\n".encode())
-            finally:
-                os._exit(127)
 
     def step(self, phase: Phase) -> bool:
         """One turn of the loop: reap, wait for the pipes, move what is ready. False at the end."""

@@ -1,0 +1,64 @@
+"""The program's process, forked before the job comes.
+
+A fork costs the runner about 1 ms under runc and 8 ms under gVisor, whose kernel copies the
+address space itself: a warm sandbox pays it while it waits for its job, not while a person
+waits for their output. The spare child holds its ends of the program's pipes and blocks until
+the supervisor sends it what to become (the job's first command); the supervisor forks anew for
+any later command (a compiled program's run). If the runner dies first, the spare's read ends
+and it exits.
+"""
+
+import marshal
+import os
+
+from .limits import child_streams
+from .program import become_program
+
+
+class Spare:
+    """A forked child and the runner's ends of its pipes: stdin, stdout, stderr, control."""
+
+    def __init__(self) -> None:
+        stdin_r, self.stdin_w = os.pipe()
+        self.stdout_r, stdout_w = os.pipe()
+        self.stderr_r, stderr_w = os.pipe()
+        self.control_r, control_w = os.pipe()
+        orders_r, self.orders_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            for fd in (self.stdin_w, self.stdout_r, self.stderr_r, self.control_r, self.orders_w):
+                os.close(fd)
+            wait_for_orders(orders_r, (stdin_r, stdout_w, stderr_w, control_w))
+        for fd in (stdin_r, stdout_w, stderr_w, control_w, orders_r):
+            os.close(fd)
+
+    def become(self, job: dict, command: list[str] | None, limits: dict, args: list[str],
+               watched: bool) -> None:
+        """Send the spare what to run; it starts at once."""
+        orders = marshal.dumps((job, command, limits, args, watched))
+        try:
+            view = memoryview(orders)
+            while view:
+                view = view[os.write(self.orders_w, view):]
+        finally:
+            os.close(self.orders_w)
+
+    def pipes(self) -> tuple[int, int, int, int]:
+        return self.stdin_w, self.stdout_r, self.stderr_r, self.control_r
+
+
+def wait_for_orders(orders_r: int, fds: tuple[int, int, int, int]) -> None:
+    """In the spare: set up its streams (all that does not depend on the job), read the orders to
+    their end, then become the program. Never returns."""
+    chunks = []
+    try:
+        orders_r = child_streams(*fds, keep=orders_r)
+        while chunk := os.read(orders_r, 1 << 16):
+            chunks.append(chunk)
+        os.close(orders_r)
+        job, command, limits, args, watched = marshal.loads(b"".join(chunks))
+        if job.get("workdir"):
+            os.chdir(job["workdir"])
+    except BaseException:  # noqa: BLE001 - the runner went away before it had a job: nothing to report
+        os._exit(0)
+    become_program(job, command, limits, args, watched)
