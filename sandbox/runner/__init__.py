@@ -2,16 +2,20 @@
 
 It runs inside the sandbox (as the container's PID 1, or under the local backend as a subprocess)
 with nothing but the standard library, and it is the only thing that talks to the server. It
-reads a job from its stdin and writes frames to its stdout (the format: wire.py). Python programs
-run in a fork of it, so a pre-started sandbox has already paid for the interpreter's start (the
-warm pool); other languages are exec'ed as child processes.
+reads a job from its stdin and writes frames to its stdout (the format: wire.py). The program's
+process is forked before the job comes (spare.py), so a pre-started sandbox has already paid for
+the fork and the interpreter's start (the warm pool): Python programs run in it, other languages
+are exec'ed from it.
 
     wire.py          the frame and job format, shared with the server
-    main.py          start-up: ready, the job, its files, then the supervisor
+    main.py          start-up: ready, the spare, the job, its files, then the supervisor
     supervisor.py    runs the commands, relays stdin and output, reaps, reports the exit
+    spare.py         the program's process, forked before the job, waiting to be told what to be
+    program.py       what it becomes: the limits applied, then the command exec'ed or Python run
     limits.py        rlimits and the child's clean start, prctl, the cgroup's OOM kills, and
                      the CPU time of the whole sandbox (its cgroup's, or its processes')
-    waits.py         what the runner sees: the sandbox's CPU, and whether the program waits for input
+    waits.py         what the runner sees: the sandbox's CPU, and whether the program waits for
+                     input (its hooks say so, or /proc where the kernel shows it; not gVisor)
     python_child.py  a Python program in a fork: its streams, input(), its tracebacks
     __main__.py      `python3 sandbox/runner`, and the loader of the image's bundle
     bundle.py        builds that bundle, the one file the image runs
