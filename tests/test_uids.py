@@ -106,6 +106,9 @@ class StubEngine:
     def inspect_image(self, image: str) -> dict[str, Any]:
         return {"Config": {"Labels": self.image_labels}}
 
+    def info(self) -> dict[str, Any]:
+        return {"Runtimes": {"runc": {}}, "DefaultRuntime": "runc"}  # auto: runc, no probe sandbox
+
     def create_container(self, config: dict[str, Any], name: str | None = None) -> str:
         self._maybe_refuse("create")
         container_id = f"c{len(self.created)}"
