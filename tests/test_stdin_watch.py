@@ -115,6 +115,14 @@ def test_a_shell_read_is_seen_and_so_are_the_commands_it_runs(built: Path) -> No
     assert program.finish(b"two\n") == "got one\ntwo\nend\n"
 
 
+def test_a_program_that_reuses_fd_3_gets_no_frames_in_its_file(built: Path, tmp_path: Path) -> None:
+    script = f"exec 3>&-; exec 3>{tmp_path}/own.txt; read -r line; echo \"$line\""
+    program = Watched(built, ["bash", "-c", script])
+    assert program.read_frames() == []
+    assert program.finish(b"mine\n") == "mine\n"
+    assert (tmp_path / "own.txt").read_bytes() == b""
+
+
 @pytest.mark.parametrize(("payload", "ids"), [
     (b"12 34", (12, 34)), (b"12", None), (b"a b", None), (b"1 2 3", None), (b"-1 2", None),
     (b"9" * 20 + b" 1", None),

@@ -31,6 +31,7 @@
 #define READ_DONE 'd'
 
 static int watching;
+static struct stat control; // the runner's pipe, as fd 3 was at the start
 static FILE *watched_stdin;  // the stream of fopencookie that stands in for glibc's stdin
 static FILE *glibc_stdin;    // glibc's own, kept for freopen
 static ssize_t (*real_read)(int, void *, size_t);
@@ -55,12 +56,18 @@ static void find_real(void) {
 static void announce(char kind) {
     char frame[64];
     int saved = errno;
+    struct stat now;
+    if (fstat(CONTROL_FD, &now) != 0 || now.st_ino != control.st_ino || now.st_dev != control.st_dev) {
+        watching = 0; // the program closed fd 3 (and may have opened a file of its own there)
+        errno = saved;
+        return;
+    }
     int length = snprintf(frame + 5, sizeof frame - 5, "%d %ld", getpid(), (long)syscall(SYS_gettid));
     frame[0] = kind;
     frame[1] = frame[2] = frame[3] = 0;
     frame[4] = (char)length;
-    if (syscall(SYS_write, CONTROL_FD, frame, (size_t)(5 + length)) < 0 && errno == EBADF) {
-        watching = 0; // the program closed the pipe: nobody listens any more
+    if (syscall(SYS_write, CONTROL_FD, frame, (size_t)(5 + length)) < 0 && errno == EPIPE) {
+        watching = 0; // nobody listens any more
     }
     errno = saved;
 }
@@ -163,7 +170,6 @@ static int stdin_cookie_close(void *cookie) {
 
 __attribute__((constructor)) static void watch_stdin(void) {
     find_real();
-    struct stat control;
     // Only where the runner's pipe is fd 3 (a program that closed it runs unwatched) and stdin
     // is a pipe, the only stdin a person types into.
     struct stat input;
