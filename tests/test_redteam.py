@@ -2,7 +2,7 @@
 
 Each test is one attack (marked `attack`) with the outcome the server promises; docs/security.md
 lists them with the limit each one proves. Servers, clients, helpers and the tally line
-(`red team: N attacks tried, M contained`) are in tests/redteam_plugin.py.
+(`red team (runc): N attacks tried, M contained`) are in tests/redteam_plugin.py.
 
 The attacks run against the Docker backend, the one to serve the public with. Those that apply to
 the local backend too are parametrized over both (`[docker]`, `[local]`); the local backend is not
