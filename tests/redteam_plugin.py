@@ -1,7 +1,8 @@
 """The red team's machinery: its servers, clients and helpers, and its tally.
 
 Registered from conftest.py (`pytest_plugins`). Every test marked `attack` is one attack, contained
-when it passes; a run that tried any ends with one line: ``red team: 41 attacks tried, 41
+when it passes; a run that tried any ends with one line naming the runtimes its Docker servers
+reported in /api/health (``auto`` resolves there): ``red team (runsc): 41 attacks tried, 41
 contained``. The attacks themselves are in tests/test_redteam.py.
 
 The test servers plant a secret in their environment and in a file on the host; no event any red
@@ -26,9 +27,12 @@ import requests
 import websocket
 from conftest import LiveServer, Result, RunClient, new_page, require_docker, wait_until
 
+from codyskool.sandbox.runtimes import is_gvisor
+
 # --- the tally ----------------------------------------------------------------------------------
 
 _tally: dict[str, bool] = {}  # test id -> contained
+_runtimes: dict[int, str] = {}  # id of a Docker server an attack ran against -> its runtime
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,14 +48,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     marker = item.get_closest_marker("attack")
     if marker is None or not marker.kwargs.get("counted", True) or report.skipped:
         return
+    if report.when == "call":
+        note_runtimes(item)
     if report.when == "call" or report.failed:  # a failed setup or teardown counts too
         _tally[item.nodeid] = _tally.get(item.nodeid, True) and report.passed
+
+
+def note_runtimes(item: pytest.Item) -> None:
+    """The runtime each Docker server the attack used says it runs sandboxes under."""
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, LiveServer) and value.backend == "docker" and id(value) not in _runtimes:
+            try:
+                _runtimes[id(value)] = health(value).get("runtime") or "default"
+            except (requests.RequestException, ValueError):
+                pass
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _tally:
         contained = sum(_tally.values())
-        terminalreporter.write_line(f"red team: {len(_tally)} attacks tried, {contained} contained")
+        runtimes = ", ".join(sorted(set(_runtimes.values())))
+        label = f"red team ({runtimes})" if runtimes else "red team"
+        terminalreporter.write_line(f"{label}: {len(_tally)} attacks tried, {contained} contained")
+
+
+def runtime(server: LiveServer) -> str | None:
+    """The runtime a server runs its sandboxes under, as it reports it (None: the local backend)."""
+    return health(server).get("runtime")
+
+
+def gvisor(server: LiveServer) -> bool:
+    return is_gvisor(runtime(server))
 
 
 # --- servers and clients ------------------------------------------------------------------------
