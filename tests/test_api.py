@@ -75,3 +75,24 @@ def test_a_body_over_what_a_program_can_be_is_refused_unread(app) -> None:
         answer = app.test_client().post(path, data=b"{" + b" " * limit + b"}",
                                         content_type="application/json")
         assert answer.status_code == 413, (path, answer.status_code)
+
+
+class DockerLike(FakeBackend):
+    """What the page and the health check are told by a Docker backend under a given runtime."""
+
+    name = "docker"
+
+    def __init__(self, runtime: str) -> None:
+        super().__init__()
+        self.runtime = runtime
+
+    def health(self) -> dict:
+        return {"backend": self.name, "runtime": self.runtime, "image": "sandbox"}
+
+
+def test_the_page_and_the_health_check_say_which_runtime_runs_the_code(tmp_path: Path) -> None:
+    for runtime, badge in (("runsc", "Sandbox: Docker + gVisor"), ("runc", "Sandbox: Docker<")):
+        client = make_app(tmp_path / runtime, DockerLike(runtime)).test_client()
+        assert client.get("/api/health").get_json()["runtime"] == runtime
+        page = client.get("/").get_data(as_text=True)
+        assert badge in page and f'data-runtime="{runtime}"' in page
