@@ -47,10 +47,13 @@ def job(workdir: Path, run: list[str] | None, code: str = "", main: str = "", **
 class Runner:
     """A started runner: send it a job and stdin, read its frames as they come."""
 
-    def __init__(self, job: dict[str, Any], artifact: Path = PACKAGE) -> None:
+    def __init__(self, job: dict[str, Any], artifact: Path = PACKAGE, wrapper: tuple[str, ...] = (),
+                 cwd: str | None = None) -> None:
+        """`wrapper` goes before the runner's command (setpriv, say); it runs in `cwd`, else in the
+        job's work dir."""
         self.process = subprocess.Popen(
-            [PYTHON, str(artifact)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=job["workdir"], env=ENV, start_new_session=True,
+            [*wrapper, PYTHON, str(artifact)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=cwd or job["workdir"], env=ENV, start_new_session=True,
         )  # fmt: skip
         self.decoder = FrameDecoder()
         self.frames: list[tuple[str, bytes]] = []
@@ -122,9 +125,10 @@ class Result:
         return report
 
 
-def run(job: dict[str, Any], stdin: bytes = b"", artifact: Path = PACKAGE, timeout: float = 10) -> Result:
-    """Run a job to its end, its stdin given at once and then closed."""
-    runner = Runner(job, artifact)
+def run(job: dict[str, Any], stdin: bytes = b"", artifact: Path = PACKAGE, timeout: float = 10,
+        **options: Any) -> Result:
+    """Run a job to its end, its stdin given at once and then closed (`options`: Runner's)."""
+    runner = Runner(job, artifact, **options)
     runner.write(stdin)
     runner.close_stdin()
     return runner.finish(timeout)

@@ -3,7 +3,8 @@
 //
 // The runner shows a prompt, and stops counting wall-clock time, only while the program waits for
 // input and the sandbox is idle. The kernel's /proc/PID/task/*/syscall says which call a thread is
-// blocked in, but gVisor has no such file: there the program has to say so itself. It does, here,
+// blocked in, but gVisor has no such file, and in a container under runc the runner (root without
+// CAP_SYS_PTRACE, another uid) may not read it: the program has to say so itself. It does, here,
 // through the runner's control pipe (fd 3, frames of runner/wire.py's CONTROL_KINDS): "reading"
 // before a read of fd 0 that would block, "read" once it returns. Also announced: an event loop
 // (Node's libuv) asleep in epoll_wait with no timeout on its main thread, since with no network
@@ -12,8 +13,10 @@
 // glibc's stdio reads through its own internal read, which no preloaded library can wrap, so
 // `stdin` is swapped for a stream of fopencookie whose reads come here (and fileno(stdin) is
 // still 0). A program that reads fd 0 without libc (a static binary, raw syscalls) is not seen
-// here; under runc the runner's /proc check still sees it. Nothing announced is trusted beyond a
-// hint: the runner also requires the sandbox to be idle, and bounds a run's whole lifetime.
+// here, nor in a container by the runner's /proc check (it may not read another user's
+// /proc/PID/syscall there: runner/waits.py): its waits count as run time. Nothing announced is
+// trusted beyond a hint: the runner also requires the sandbox to be idle, and bounds a run's
+// whole lifetime.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>

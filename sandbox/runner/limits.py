@@ -1,6 +1,6 @@
-"""What the runner asks of the kernel: rlimits and a clean start for a program, prctl for
-itself, whether the sandbox's memory cgroup has killed something, and how much CPU the sandbox
-has used."""
+"""What the runner asks of the kernel: rlimits, a clean start and a uid of its own for a
+program, prctl for itself, whether the sandbox's memory cgroup has killed something, and how much
+CPU the sandbox has used."""
 
 import _signal as signal
 import os
@@ -40,6 +40,16 @@ def apply_limits(limits: dict) -> None:
         if value:
             resource.setrlimit(getattr(resource, name), (int(value) * scale,) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def become_user(uid: int) -> None:
+    """In the program's process, once nothing it does needs privilege: the job's uid, which is its
+    gid too (codyskool/sandbox/uids.py), and no supplementary groups. Leaving root for another uid
+    clears every capability the process held (CapEff and CapPrm become 0), and what it execs gains
+    none (no-new-privileges). The runner, root, then shares no uid with anything the program runs."""
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
 
 
 def child_streams(stdin_r: int, stdout_w: int, stderr_w: int, control_w: int, keep: int = -1) -> int:

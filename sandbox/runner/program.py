@@ -1,10 +1,10 @@
-"""What the program's process does once it is told what to become: set itself up (standard
-streams, limits) and exec the command, or run the Python program in itself."""
+"""What the program's process does once it is told what to become: set itself up (limits, its
+user, its work dir and the job's files) and exec the command, or run the Python program in itself."""
 
 import os
 
 from . import RUNNER_DIR
-from .limits import PR_SET_DUMPABLE, apply_limits, prctl
+from .limits import PR_SET_DUMPABLE, apply_limits, become_user, prctl
 from .python_child import run_program
 
 # Preloaded into the run of every program but Python's: it says when the program blocks on stdin
@@ -14,14 +14,23 @@ STDIN_WATCH = os.path.join(RUNNER_DIR, "lang", "stdin-watch.so")
 
 
 def become_program(job: dict, command: list[str] | None, limits: dict, args: list[str],
-                   watched: bool) -> None:
-    """In the forked child, its streams set up (limits.child_streams): apply the limits and exec the
-    command (None: run the Python program). Never returns, and never falls back into the runner."""
+                   watched: bool, files: bool) -> None:
+    """In the forked child, its streams set up (limits.child_streams): apply the limits, take the
+    job's uid (if it names one: the runner is root in a container), write the job's files (the
+    first command's process: the work dir is the program's user's alone), then exec the command
+    (None: run the Python program). Never returns, and never falls back into the runner."""
     try:
-        apply_limits(limits)
+        apply_limits(limits)  # RLIMIT_NPROC too: it goes with the process to the program's uid
+        if job.get("uid") is not None:
+            become_user(job["uid"])
+        if job.get("workdir"):
+            os.chdir(job["workdir"])
+        if files:
+            write_files(job["files"])
         if command is None:
-            # The program's, not the runner's: a fork keeps the runner's undumpable mark, which
-            # hides /proc/PID/syscall, where the runner sees it wait (an exec clears it).
+            # Dumpable again, as an exec would make it: a fork keeps the runner's undumpable mark,
+            # and leaving root clears it too. Its /proc/PID files are then its own user's, and
+            # the runner sees it wait in /proc/PID/syscall where they share a uid (local backend).
             prctl(PR_SET_DUMPABLE, 1)
             os._exit(run_program(job))
         env = {"HOME": os.getcwd(), **(job.get("env") or {})}
@@ -34,3 +43,10 @@ def become_program(job: dict, command: list[str] | None, limits: dict, args: lis
             os.write(2, f"cannot start the program: {exc}\n".encode())
         finally:
             os._exit(127)
+
+
+def write_files(files: dict[str, str]) -> None:
+    """The job's files, into the work dir (the current folder), as the program's user."""
+    for name, text in files.items():
+        with open(name, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)

@@ -5,7 +5,8 @@ address space itself: a warm sandbox pays it while it waits for its job, not whi
 waits for their output. The spare child holds its ends of the program's pipes and blocks until
 the supervisor sends it what to become (the job's first command); the supervisor forks anew for
 any later command (a compiled program's run). If the runner dies first, the spare's read ends
-and it exits.
+and it exits. Until it becomes the program it is the runner's user (root in a container), and it
+reads nothing but the runner's orders; it takes the program's uid as it becomes it (program.py).
 """
 
 import marshal
@@ -33,9 +34,9 @@ class Spare:
             os.close(fd)
 
     def become(self, job: dict, command: list[str] | None, limits: dict, args: list[str],
-               watched: bool) -> None:
-        """Send the spare what to run; it starts at once."""
-        orders = marshal.dumps((job, command, limits, args, watched))
+               watched: bool, files: bool) -> None:
+        """Send the spare what to run (with `files`, it writes the job's files first); it starts at once."""
+        orders = marshal.dumps((job, command, limits, args, watched, files))
         try:
             view = memoryview(orders)
             while view:
@@ -56,9 +57,7 @@ def wait_for_orders(orders_r: int, fds: tuple[int, int, int, int]) -> None:
         while chunk := os.read(orders_r, 1 << 16):
             chunks.append(chunk)
         os.close(orders_r)
-        job, command, limits, args, watched = marshal.loads(b"".join(chunks))
-        if job.get("workdir"):
-            os.chdir(job["workdir"])
+        job, command, limits, args, watched, files = marshal.loads(b"".join(chunks))
     except BaseException:  # noqa: BLE001 - the runner went away before it had a job: nothing to report
         os._exit(0)
-    become_program(job, command, limits, args, watched)
+    become_program(job, command, limits, args, watched, files)

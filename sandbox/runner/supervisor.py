@@ -84,7 +84,10 @@ class Supervisor:
         self.stdin_open = True
         self.memory_exceeded = False
         self.terminated = False
-        self.workdir_prefix = os.getcwd().encode() + b"/"
+        # The job's work dir, named as the program's getcwd() would, not entered: a runner that is
+        # root in a container has no way into the program's user's folder.
+        self.workdir_prefix = os.path.realpath(job.get("workdir") or ".").encode() + b"/"
+        self.files_written = False  # by the first command's process, as the program's user
         self.cpu = SandboxCpu(bool(job.get("sandbox_cgroup")))
         self.wakeup_r, wakeup_w = os.pipe()
         for fd in (self.wakeup_r, wakeup_w):
@@ -131,7 +134,8 @@ class Supervisor:
         # Python's input() announces its prompts, other languages print them: both are watched.
         watch_input = relay_stdin and (command is None or bool(self.job.get("watch_stdin")))
         args = self.job.get("args", []) if relay_stdin else []
-        spare.become(self.job, command, limits, args, watch_input)
+        spare.become(self.job, command, limits, args, watch_input, files=not self.files_written)
+        self.files_written = True
         stdin_w, stdout_r, stderr_r, control_r = spare.pipes()
         for fd in (stdin_w, stdout_r, stderr_r, control_r):
             fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)

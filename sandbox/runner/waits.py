@@ -2,15 +2,21 @@
 
 Two ways, either enough: the program's own hooks say a thread is about to block reading an empty
 stdin (python_child.py's stdin, and lang/stdin-watch.c preloaded into every other program), or,
-where the kernel has the file (not gVisor), /proc/PID/task/*/syscall shows a thread in a read of
-fd 0, or an event loop (Node's libuv) asleep in epoll_wait with no timeout on its main thread,
-which in a sandbox with no network and no timer pending only input can wake. The hooks are hints,
-trusted no further than this: a thread blocked in a read while another computes is no wait, so
-the sandbox must be idle too, its CPU time not growing and none of its threads ready to run (a
-sandbox its CPU quota throttles, or that a busy host keeps waiting, uses no CPU for a while, yet
-its threads stay runnable); a program reported waiting that uses the CPU again is busy again. A
-program that claims to wait while it sleeps gains nothing a real wait would not give it: its run's
-whole lifetime is bounded.
+where the kernel has the file and lets the runner read it, /proc/PID/task/*/syscall shows a
+thread in a read of fd 0, or an event loop (Node's libuv) asleep in epoll_wait with no timeout on
+its main thread, which in a sandbox with no network and no timer pending only input can wake.
+The file is there on the host (the local backend, the runner and the program one user), not
+under gVisor; in a container under runc the runner is root without CAP_SYS_PTRACE and the program
+another uid, so reading it is refused (EACCES, taken as "not seen"): in a container the hooks
+alone say when a program waits, as they do under gVisor. The /proc files the rest needs (stat,
+the task lists, children) are world-readable.
+
+The hooks are hints, trusted no further than this: a thread blocked in a read while another
+computes is no wait, so the sandbox must be idle too, its CPU time not growing and none of its
+threads ready to run (a sandbox its CPU quota throttles, or that a busy host keeps waiting, uses
+no CPU for a while, yet its threads stay runnable); a program reported waiting that uses the CPU
+again is busy again. A program that claims to wait while it sleeps gains nothing a real wait
+would not give it: its run's whole lifetime is bounded.
 """
 
 import os
