@@ -1,12 +1,15 @@
 """A uid of its own for every live sandbox: the range, and the Docker backend's use of it.
 
-The backend runs here on a stub engine (no Docker): what matters is which uid each container is
-created with and when the uid is given back. tests/test_redteam_kernel.py checks in real
-containers that two sandboxes do not share a per-user quota.
+The backend runs here on a stub engine (no Docker): what matters is which uid each container's
+program is given (its work dir's owner, and the job's `uid`) and when the uid is given back. The
+runner itself is root in every container. tests/test_redteam_kernel.py checks in real containers
+that two sandboxes do not share a per-user quota; tests/test_runner_uid.py that the runner
+switches the program to the job's uid.
 """
 
 from __future__ import annotations
 
+import marshal
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,6 +20,8 @@ import pytest
 from codyskool.config import Limits, load_config
 from codyskool.errors import SandboxFailed
 from codyskool.sandbox import docker_backend
+from codyskool.sandbox.base import Job
+from codyskool.sandbox.channel import JOB_HEADER
 from codyskool.sandbox.docker_backend import DockerBackend
 from codyskool.sandbox.engine import EngineError
 from codyskool.sandbox.uids import UIDS_LABEL, NoFreeUid, UidRange
@@ -145,17 +150,45 @@ def backend(count: int = 2) -> DockerBackend:
     return DockerBackend(Limits.defaults(), "image", uids=UidRange(10001, count))
 
 
-def uid_of(config: dict[str, Any]) -> tuple[str, str]:
-    return config["User"], config["HostConfig"]["Tmpfs"]["/work"]
+def uid_of(config: dict[str, Any]) -> int:
+    """The uid a container's program gets: the owner of its work dir."""
+    options = dict(option.partition("=")[::2] for option in config["HostConfig"]["Tmpfs"]["/work"].split(","))
+    assert options["gid"] == options["uid"] and options["mode"] == "700"
+    return int(options["uid"])
 
 
-def test_each_container_runs_as_its_own_uid_and_owns_its_work_dir(stub: StubEngine) -> None:
+def sent_job(peer: socket.socket) -> dict[str, Any]:
+    """The job a container's runner was sent, read from the stub's end of its attach stream."""
+    header = peer.recv(JOB_HEADER.size)
+    (length,) = JOB_HEADER.unpack(header)
+    body = b""
+    while len(body) < length:
+        body += peer.recv(length - len(body))
+    return marshal.loads(body)
+
+
+def test_each_containers_program_gets_its_own_uid_and_work_dir(stub: StubEngine) -> None:
     docker = backend()
     first, second = docker.create("a"), docker.create("b")
-    users = [uid_of(stub.created[execution.container_id]) for execution in (first, second)]
-    assert users[0][0] == "10001:10001" and "uid=10001,gid=10001," in users[0][1]
-    assert users[1][0] == "10002:10002" and "uid=10002,gid=10002," in users[1][1]
+    assert [uid_of(stub.created[execution.container_id]) for execution in (first, second)] == [10001, 10002]
+    assert (first.uid, second.uid) == (10001, 10002)
+    for execution in (first, second):
+        config = stub.created[execution.container_id]
+        assert (config["User"], config["WorkingDir"]) == ("0:0", "/")  # the runner: root, outside /work
+        assert config["HostConfig"]["CapDrop"] == ["ALL"]
+        assert config["HostConfig"]["CapAdd"] == ["SETUID", "SETGID", "KILL"]
+        assert "no-new-privileges" in config["HostConfig"]["SecurityOpt"]
     assert docker.health()["uids"] == {"range": "10001-10002", "in_use": 2}
+
+
+def test_the_job_names_the_uid_of_its_container(stub: StubEngine) -> None:
+    """The runner learns its program's uid from the job, whichever container the job goes to."""
+    docker = backend()
+    docker.create("other")  # holds 10001
+    execution = docker.start(Job(files={"main.py": "pass"}, main="main.py", run=None))
+    assert execution.uid == 10002 == uid_of(stub.created[execution.container_id])
+    job = sent_job(stub.peers[-1])
+    assert (job["uid"], job["workdir"]) == (10002, "/work")
 
 
 def test_a_full_range_refuses_before_docker_is_asked(stub: StubEngine) -> None:
@@ -172,7 +205,7 @@ def test_the_uid_comes_back_when_the_container_is_removed(stub: StubEngine) -> N
     execution.finish(report=False)
     assert stub.removed == ["c0"] and docker.uids.in_use() == 0
     execution.finish(report=False)  # a second finish gives nothing back twice
-    assert uid_of(stub.created[docker.create("b").container_id])[0] == "10001:10001"
+    assert uid_of(stub.created[docker.create("b").container_id]) == 10001
 
 
 def test_a_container_the_engine_would_not_remove_keeps_its_uid(stub: StubEngine) -> None:
@@ -181,7 +214,7 @@ def test_a_container_the_engine_would_not_remove_keeps_its_uid(stub: StubEngine)
     stub.refuse.add("remove")
     execution.finish(report=False)
     assert docker.uids.in_use() == 1  # it may still run: its uid is not handed out again
-    assert uid_of(stub.created[docker.create("b").container_id])[0] == "10002:10002"
+    assert uid_of(stub.created[docker.create("b").container_id]) == 10002
 
 
 def test_a_container_that_fails_to_start_gives_its_uid_back(stub: StubEngine) -> None:

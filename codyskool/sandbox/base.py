@@ -34,6 +34,9 @@ class Job:
     limits: dict[str, Any] = field(default_factory=dict)
     compile_limits: dict[str, Any] = field(default_factory=dict)
     workdir: str = ""
+    # The uid (and gid) the program runs as, which the runner, root in a container, switches its
+    # process to (uids.py gives each sandbox one). None: the runner's own (the local backend).
+    uid: int | None = None
     watch_stdin: bool = False  # report a program blocked reading stdin as waiting at a prompt
     # The sandbox is a cgroup of its own, its counters at /sys/fs/cgroup (a container): the runner
     # takes the CPU time of the whole sandbox there; without one, from the program's processes.

@@ -3,6 +3,10 @@
 A container is created with its stdin open, attached to before it starts (so nothing it prints is
 lost), started, and given its job through stdin. Its stdout carries the runner's frames inside
 Docker's own stream multiplexing. However the run ends, the container is killed and removed.
+
+Its runner (PID 1) is root with three capabilities, and its program a uid of its own (uids.py):
+the job names the uid, and the runner switches the program's process to it before it runs
+(sandbox/runner/program.py), so that nothing the program runs shares a user with the runner.
 """
 
 from __future__ import annotations
@@ -31,7 +35,12 @@ from .uids import UIDS_LABEL, UidRange
 log = logging.getLogger(__name__)
 
 RUNNER_COMMAND = ["python3", "/opt/codyskool/runner.pyc"]  # the runner package bundled by the image's build
-FIRST_UID = 10001  # the image's own user; the server gives each sandbox a uid of its own (uids.py)
+FIRST_UID = 10001  # the image's own user; the server gives each sandbox's program a uid of its own (uids.py)
+# What the runner, root in the container, keeps: switching the program's process to its uid, and
+# killing whatever the program left at its end. No CAP_DAC_OVERRIDE: the program's work dir is
+# the program's user's alone, and its processes' /proc files that are not world-readable stay
+# shut to the runner too (none of those is needed; waits.py). No CAP_SYS_PTRACE, no CAP_CHOWN.
+RUNNER_CAPABILITIES = ("SETUID", "SETGID", "KILL")
 WORKDIR = "/work"
 LABEL = "org.codyskool.sandbox"
 INSTANCE_LABEL = "org.codyskool.instance"
@@ -60,9 +69,10 @@ def docker_reachable() -> bool:
 
 class DockerExecution(FramedExecution):
     def __init__(self, engine: Engine, container_id: str, sock: socket.socket, head: bytes,
-                 on_removed: Callable[[], None] | None = None) -> None:
+                 on_removed: Callable[[], None] | None = None, uid: int = FIRST_UID) -> None:
         self.engine = engine
         self.container_id = container_id
+        self.uid = uid  # the program's, which owns the work dir: the job tells the runner
         self.on_removed = on_removed  # gives the container's uid back
         self.sock = sock  # the attach stream: stdin in, Docker's multiplexed stdout/stderr out
         self.buffer = bytearray(head)
@@ -259,13 +269,14 @@ def proc_fakes_for(limits: Limits, runtime: str | None, instance: str = "default
 def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str = "",
                         uid: int = FIRST_UID, proc_fakes: Path | None = None) -> dict[str, Any]:
     """The isolation of every sandbox container (bench/ measures Docker with the same); `uid` is
-    the one the sandbox runs as, and owns its work dir; `proc_fakes` from proc_fakes_for."""
+    the one its program runs as, and owns its work dir; `proc_fakes` from proc_fakes_for."""
     memory = limits.memory_limit_mb << 20
     scratch = f"{limits.workdir_limit_mb}m,nr_inodes={INODES}"
     config: dict[str, Any] = {
         "NetworkMode": "none",
         "ReadonlyRootfs": True,
         "CapDrop": ["ALL"],
+        "CapAdd": list(RUNNER_CAPABILITIES),  # the runner's; the program, on another uid, has none
         "SecurityOpt": ["no-new-privileges", security_opt()],  # the project's profile: seccomp.py
         "Memory": memory,
         "MemorySwap": memory,  # the same: no swap
@@ -296,13 +307,14 @@ def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str = "",
 
 
 def sandbox_config(image: str, command: list[str], host_config: dict[str, Any], labels: dict[str, str],
-                   env: dict[str, str] | None = None, uid: int = FIRST_UID) -> dict[str, Any]:
-    """A sandbox container's whole create request: who it runs as, where, with what stdin."""
+                   env: dict[str, str] | None = None) -> dict[str, Any]:
+    """A sandbox container's whole create request: who it runs as, where, with what stdin. The
+    runner is root, in "/": it has no way into the work dir, which only the program's uid enters."""
     return {
         "Image": image,
         "Cmd": command,
-        "User": f"{uid}:{uid}",
-        "WorkingDir": WORKDIR,
+        "User": "0:0",
+        "WorkingDir": "/",
         "Env": [f"{name}={value}" for name, value in (env or {}).items()],
         "Labels": labels,
         "NetworkDisabled": True,
@@ -314,6 +326,12 @@ def sandbox_config(image: str, command: list[str], host_config: dict[str, Any], 
         "AttachStderr": True,
         "HostConfig": host_config,
     }
+
+
+def job_for(job: Job, execution: DockerExecution) -> bytes:
+    """The job as the container's runner gets it: with the uid its program is to run as."""
+    job.uid = execution.uid
+    return job.encode()
 
 
 class DockerBackend(Backend):
@@ -355,7 +373,8 @@ class DockerBackend(Backend):
         return None
 
     def create(self, run_label: str) -> DockerExecution:
-        """Create a container on a uid of its own, attach to it and start it; it then waits for its job."""
+        """Create a container with a uid of its own for its program, attach to it and start it; it
+        then waits for its job."""
         if self.closing:
             raise SandboxFailed("the server is shutting down")
         uid = self.uids.acquire()
@@ -372,13 +391,13 @@ class DockerBackend(Backend):
             if remove_container(self.engine, container_id) is not None:
                 self.uids.release(uid)
             raise SandboxFailed(f"cannot start a container: {error}") from None
-        return DockerExecution(self.engine, container_id, sock, head, lambda: self.uids.release(uid))
+        return DockerExecution(self.engine, container_id, sock, head, lambda: self.uids.release(uid), uid)
 
     def _create_container(self, run_label: str, uid: int) -> str:
         labels = {LABEL: "1", INSTANCE_LABEL: self.instance, "org.codyskool.run": run_label}
         host_config = sandbox_host_config(self.limits, self.cpus, self.runtime, uid, self.proc_fakes)
         config = sandbox_config(self.image, RUNNER_COMMAND, host_config, labels,
-                                env={"LANG": "C.UTF-8", "HOME": WORKDIR}, uid=uid)
+                                env={"LANG": "C.UTF-8", "HOME": WORKDIR})
         try:
             return self.engine.create_container(config, f"codyskool-{self.instance}-{run_label}")
         except EngineError as error:
@@ -408,20 +427,19 @@ class DockerBackend(Backend):
         if is_gvisor(self.runtime):  # its processes, counted by gVisor's kernel: runtimes.host_pids_limit
             job.limits = {**job.limits, "pids_limit": self.limits.pids_limit}
             job.compile_limits = {**job.compile_limits, "pids_limit": self.limits.pids_limit}
-        payload = job.encode()
         warm = self.pool.take(job.language) if self.pool else None
         if warm is not None:
             try:
                 if not warm.idle():
                     raise SandboxFailed("it stopped while it waited")
-                warm.write(payload)
+                warm.write(job_for(job, warm))
                 return warm
             except SandboxFailed as error:  # never mind: start a fresh one
                 log.warning("warm container %s was unusable: %s", warm.container_id[:12], error)
                 warm.finish(report=False)
         execution = self.create(uuid.uuid4().hex[:12])
         try:
-            execution.write(payload)
+            execution.write(job_for(job, execution))
         except SandboxFailed:
             execution.kill()
             execution.finish()
