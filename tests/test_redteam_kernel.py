@@ -147,13 +147,19 @@ def test_one_sandbox_cannot_take_anothers_inotify_instances(red: LiveServer, con
     hog_uid = int(taken["data"].split()[1])
     probe = connect(red).run_to_exit(INOTIFY_PROBE)
     found = [DOCKER.inspect(container) for container in red.containers()]
-    users = [container["Config"]["User"] for container in found if container]
+    users = [program_uid(container) for container in found if container]
     hog.send("kill", {})
     hog.wait_for("exit", run_id)
     _, uid, name, work_owner = probe.stdout.splitlines()[0].split()
     assert probe.stdout.splitlines()[1] == "inotify ok", (taken, probe.stdout)
     assert int(uid) != hog_uid and name == "runner" and work_owner == uid, (taken, probe.stdout)
     assert len(users) == len(set(users)), f"two live sandboxes share a uid: {users}"
+
+
+def program_uid(container: dict) -> str:
+    """The uid a container's program runs as (its runner is root): the owner of its /work."""
+    options = container["HostConfig"]["Tmpfs"]["/work"].split(",")
+    return next(option for option in options if option.startswith("uid="))
 
 
 # --- host-wide facts in /proc ---------------------------------------------------------------------
