@@ -5,17 +5,20 @@ with nothing but the standard library, and it is the only thing that talks to th
 reads a job from its stdin and writes frames to its stdout (the format: wire.py). The program's
 process is forked before the job comes (spare.py), so a pre-started sandbox has already paid for
 the fork and the interpreter's start (the warm pool): Python programs run in it, other languages
-are exec'ed from it.
+are exec'ed from it. In a container the runner is root with SETUID, SETGID and KILL only, and
+the program another user: the job's uid, which the program's process takes before it becomes the
+program, and which alone may enter the work dir, so that process writes the job's files too.
 
     wire.py          the frame and job format, shared with the server
-    main.py          start-up: ready, the spare, the job, its files, then the supervisor
+    main.py          start-up: ready, the spare, the job, then the supervisor
     supervisor.py    runs the commands, relays stdin and output, reaps, reports the exit
     spare.py         the program's process, forked before the job, waiting to be told what to be
-    program.py       what it becomes: the limits applied, then the command exec'ed or Python run
-    limits.py        rlimits and the child's clean start, prctl, the cgroup's OOM kills, and
+    program.py       what it becomes: the limits, the job's uid, its files, then the command
+                     exec'ed or Python run
+    limits.py        rlimits, the child's clean start and its uid, prctl, the cgroup's OOM kills, and
                      the CPU time of the whole sandbox (its cgroup's, or its processes')
     waits.py         what the runner sees: the sandbox's CPU, and whether the program waits for
-                     input (its hooks say so, or /proc where the kernel shows it; not gVisor)
+                     input (its hooks say so, or /proc where the runner may read it: the host)
     python_child.py  a Python program in a fork: its streams, input(), its tracebacks
     __main__.py      `python3 sandbox/runner`, and the loader of the image's bundle
     bundle.py        builds that bundle, the one file the image runs
