@@ -103,8 +103,13 @@ except OSError as error:
 
 
 def test_python_fork_bomb(red: LiveServer, connect: Connect) -> None:
-    with known_gap_under_gvisor(red, "a Python fork bomb meets the memory limit first"):
-        exhaust(red, connect, FORK_BOMB, reason="timeout", within=WALL_S)
+    if gvisor(red):
+        # A forked Python process costs gVisor's kernel about 3.4 MiB (0.25 MiB under runc): the
+        # bomb meets the sandbox's memory limit at some 30 processes, before its process limit.
+        # Ended all the same, with the memory message, within the wall clock.
+        exhaust(red, connect, FORK_BOMB, reason=("timeout", "memory"), within=WALL_S)
+        return
+    exhaust(red, connect, FORK_BOMB, reason="timeout", within=WALL_S)
 
 
 def test_shell_fork_bomb(red: LiveServer, connect: Connect) -> None:
