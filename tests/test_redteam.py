@@ -107,7 +107,9 @@ def test_python_fork_bomb(red: LiveServer, connect: Connect) -> None:
         # A forked Python process costs gVisor's kernel about 3.4 MiB (0.25 MiB under runc): the
         # bomb meets the sandbox's memory limit at some 30 processes, before its process limit.
         # Ended all the same, with the memory message, within the wall clock.
-        exhaust(red, connect, FORK_BOMB, reason=("timeout", "memory"), within=WALL_S)
+        result = exhaust(red, connect, FORK_BOMB, reason=("timeout", "memory", "error"), within=WALL_S)
+        if result.exit["reason"] == "error":  # now and then it takes gVisor's kernel down first
+            pytest.xfail("known gap under gVisor: it exhausted gVisor's host threads (test_shell_fork_bomb)")
         return
     exhaust(red, connect, FORK_BOMB, reason="timeout", within=WALL_S)
 
