@@ -154,3 +154,20 @@ def test_the_text_input_announced_comes_with_the_wait(tmp_path: Path) -> None:
     runner.write(b"2\n")
     result = runner.finish()
     assert result.text("stdout") == "a? 12\n" and "resumed" not in result.kinds()
+
+
+def test_descendants_without_the_children_files_come_from_every_process_stat(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """gVisor has no /proc/PID/task/TID/children: one read of every stat finds the same tree."""
+    limits = runner_module("limits")
+    shell = subprocess.Popen(["bash", "-c", "sleep 30 & sleep 30 & wait"])
+    try:
+        deadline = time.monotonic() + 3
+        while len(by_files := limits.descendants(shell.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        monkeypatch.setattr(limits, "children", lambda pid: None)
+        assert len(by_files) == 2 and sorted(limits.descendants(shell.pid)) == sorted(by_files)
+    finally:
+        subprocess.run(["pkill", "-P", str(shell.pid)], check=False)
+        shell.kill()
+        shell.wait()

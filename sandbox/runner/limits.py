@@ -137,24 +137,38 @@ def read_counter(counter: tuple[str, str, float]) -> float | None:
 
 def tree_cpu_s(root: int) -> float:
     """The user and system time of root's descendants and of the children they waited for (not
-    root's own), found through /proc/PID/task/TID/children: a few reads per process."""
+    root's own), found through /proc (descendants): a few reads per process."""
     ticks = 0
-    pending = children(root)
-    while pending:
-        pid = pending.pop()
+    for pid in descendants(root):
         try:
             with open(f"/proc/{pid}/stat", "rb") as stat:
                 fields = stat.read().rsplit(b")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # u s cu cs
         except (OSError, IndexError, ValueError):
             continue
-        pending += children(pid)
     return ticks * CLOCK_TICK_S
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is `pid`, from /proc/PID/task/TID/children, or where the kernel
-    has no such file (gVisor), from every process's stat."""
+def descendants(root: int) -> list[int]:
+    """Every process under root, through /proc/PID/task/TID/children; where the kernel has no such
+    file (gVisor), from one read of every process's stat (children_by_parent)."""
+    tree: dict[int, list[int]] | None = None
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        listed = children(pid) if tree is None else tree.get(pid, [])
+        if listed is None:  # start again from one read of every process
+            tree, found, pending = children_by_parent(), [], [root]
+            continue
+        found += listed
+        pending += listed
+    return found
+
+
+def children(pid: int) -> list[int] | None:
+    """The processes whose parent is `pid`, from /proc/PID/task/TID/children; None where the kernel
+    has no such file (gVisor)."""
     found = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -165,23 +179,22 @@ def children(pid: int) -> list[int]:
             with open(f"/proc/{pid}/task/{task}/children", "rb") as listed:
                 found += [int(child) for child in listed.read().split()]
         except FileNotFoundError:
-            return children_by_parent(pid)
+            return None
         except (OSError, ValueError):
             continue
     return found
 
 
-def children_by_parent(pid: int) -> list[int]:
-    """The processes whose stat names `pid` as their parent: a read per process in the sandbox."""
-    found = []
-    parent = str(pid).encode()
+def children_by_parent() -> dict[int, list[int]]:
+    """Every process's children, from its parent field in its stat: one read per process."""
+    tree: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", "rb") as stat:
-                if stat.read().rsplit(b")", 1)[1].split()[1] == parent:
-                    found.append(int(entry))
-        except (OSError, IndexError):
+                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-    return found
+        tree.setdefault(parent, []).append(int(entry))
+    return tree

@@ -8,7 +8,7 @@ import os
 import select
 import time
 
-from .limits import SandboxCpu, oom_kills
+from .limits import SandboxCpu, children_by_parent, oom_kills
 from .spare import Spare
 from .waits import Watch, runnable, waiting_for_input
 from .wire import CONTROL_KIND, FRAME_HEADER, KIND, MAX_PROMPT, write_frame, write_json_frame
@@ -224,7 +224,9 @@ class Supervisor:
         if os.getpid() == 1:
             targets = [-1]  # PID 1 of its own namespace: every other process in the sandbox
         else:
-            targets = [-phase.pid, *descendants()]
+            # the program's process group, and the children left to this subreaper (daemons
+            # that called setsid)
+            targets = [-phase.pid, *children_by_parent().get(os.getpid(), [])]
         for target in targets:
             try:
                 os.kill(target, signal.SIGKILL)
@@ -320,23 +322,6 @@ def reap_children(pid: int, cpu: SandboxCpu) -> tuple[int, object] | None:
         cpu.reaped(rusage)
         if found == pid:
             ended = status, rusage
-
-
-def descendants() -> list[int]:
-    """Children left to this subreaper (daemons that called setsid), found through /proc."""
-    me = os.getpid()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == me:
-            found.append(int(entry))
-    return found
 
 
 def drain(fd: int) -> None:

@@ -22,7 +22,7 @@ would not give it: its run's whole lifetime is bounded.
 import os
 import time
 
-from .limits import SandboxCpu, children
+from .limits import SandboxCpu, descendants
 
 MACHINE = os.uname().machine
 READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(MACHINE, "0")
@@ -50,9 +50,7 @@ def waiting_for_input(pid: int) -> bool:
 
 def runnable(root: int) -> bool:
     """Whether a thread of root's descendants is running or ready to run (state R in its stat)."""
-    pending = children(root)
-    while pending:
-        pid = pending.pop()
+    for pid in descendants(root):
         try:
             tasks = os.listdir(f"/proc/{pid}/task")
         except OSError:
@@ -64,7 +62,6 @@ def runnable(root: int) -> bool:
                         return True
             except (OSError, IndexError):
                 continue
-        pending += children(pid)
     return False
 
 
