@@ -106,11 +106,16 @@ class Watch:
         """input() is about to read with this prompt: look again soon. Returns the text announced
         before it, whose read did not wait: a terminal would have shown it anyway."""
         earlier, self.text = self.text, text
-        if time.monotonic() - self.looked_at >= ANNOUNCED_WATCH_S:
-            self.look()  # the next look's window starts here (at most so often: a flood stays cheap)
-        self.moved = False  # what it printed before, it let the runner read before it announced
-        self.next_look = min(self.next_look, self.looked_at + ANNOUNCED_WATCH_S)
+        self.look_soon()
         return earlier
+
+    def look_soon(self) -> None:
+        """The program is about to wait: the next look's window starts here (at most so often: a
+        flood stays cheap), and comes soon. What it printed before, it let the runner read first."""
+        if time.monotonic() - self.looked_at >= ANNOUNCED_WATCH_S:
+            self.look()
+        self.moved = False
+        self.next_look = min(self.next_look, self.looked_at + ANNOUNCED_WATCH_S)
 
     def moving(self) -> None:
         """Output came or input went in: whatever wait was reported is over."""
@@ -123,10 +128,7 @@ class Watch:
         if ids is None:
             return
         self.readers[ids[1]] = ids[0]
-        if time.monotonic() - self.looked_at >= ANNOUNCED_WATCH_S:
-            self.look()  # the wait starts here: what the program computed before it is not idleness
-        self.moved = False
-        self.next_look = min(self.next_look, self.looked_at + ANNOUNCED_WATCH_S)
+        self.look_soon()
 
     def read(self, payload: bytes) -> None:
         """A hook's "read": that thread's read returned."""
