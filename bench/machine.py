@@ -49,7 +49,7 @@ def machine_info() -> dict[str, Any]:
     }
     engine = Engine(timeout=30)
     try:
-        version, details = engine.request("GET", "/version"), engine.request("GET", "/info")
+        version, details = engine.request("GET", "/version"), engine.info()
         info["docker"] = {
             "version": version.get("Version"),
             "api": version.get("ApiVersion"),

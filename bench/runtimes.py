@@ -41,7 +41,7 @@ def ordered(names: list[str]) -> list[str]:
 
 def registered_runtimes(engine: Engine) -> list[str]:
     """The runtimes the engine has registered (/info), aliases of runc left out."""
-    names = engine.request("GET", "/info").get("Runtimes") or {"runc": {}}
+    names = engine.info().get("Runtimes") or {"runc": {}}
     return ordered([name for name in names if name not in ALIASES])
 
 
