@@ -19,7 +19,6 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +46,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome = yield
     report = outcome.get_result()
     marker = item.get_closest_marker("attack")
-    known_gap = hasattr(report, "wasxfail")  # known_gap_under_gvisor: tried, and not contained
-    if marker is None or not marker.kwargs.get("counted", True) or (report.skipped and not known_gap):
+    if marker is None or not marker.kwargs.get("counted", True) or report.skipped:
         return
     if report.when == "call":
         note_runtimes(item)
@@ -81,21 +79,6 @@ def runtime(server: LiveServer) -> str | None:
 
 def gvisor(server: LiveServer) -> bool:
     return is_gvisor(runtime(server))
-
-
-@contextmanager
-def known_gap_under_gvisor(server: LiveServer, gap: str) -> Iterator[None]:
-    """Around an attack that gVisor does not contain yet (docs/security.md, "Known gaps"): under
-    gVisor its failure is an expected failure, counted as not contained in the tally, and its
-    passing fails the test, so that the gap's line and this wrapper go once it is fixed."""
-    if not gvisor(server):
-        yield
-        return
-    try:
-        yield
-    except AssertionError as failure:
-        pytest.xfail(f"known gap under gVisor ({gap}): {str(failure)[:300]}")
-    pytest.fail(f"contained under gVisor now: remove known_gap_under_gvisor and its line ({gap})")
 
 
 # --- servers and clients ------------------------------------------------------------------------

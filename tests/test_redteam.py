@@ -36,7 +36,6 @@ from redteam_plugin import (
     exhaust,
     gvisor,
     hello_in_under_a_second,
-    known_gap_under_gvisor,
     new_address,
     open_ide,
     rss_kb,
@@ -107,16 +106,13 @@ def test_python_fork_bomb(red: LiveServer, connect: Connect) -> None:
         # A forked Python process costs gVisor's kernel about 3.4 MiB (0.25 MiB under runc): the
         # bomb meets the sandbox's memory limit at some 30 processes, before its process limit.
         # Ended all the same, with the memory message, within the wall clock.
-        result = exhaust(red, connect, FORK_BOMB, reason=("timeout", "memory", "error"), within=WALL_S)
-        if result.exit["reason"] == "error":  # now and then it takes gVisor's kernel down first
-            pytest.xfail("known gap under gVisor: it exhausted gVisor's host threads (test_shell_fork_bomb)")
+        exhaust(red, connect, FORK_BOMB, reason=("timeout", "memory"), within=WALL_S)
         return
     exhaust(red, connect, FORK_BOMB, reason="timeout", within=WALL_S)
 
 
 def test_shell_fork_bomb(red: LiveServer, connect: Connect) -> None:
-    with known_gap_under_gvisor(red, "a shell fork bomb exhausts gVisor's host threads"):
-        exhaust(red, connect, SHELL_FORK_BOMB, "bash", reason="timeout", within=WALL_S)
+    exhaust(red, connect, SHELL_FORK_BOMB, "bash", reason="timeout", within=WALL_S)
 
 
 def test_memory_bomb(red: LiveServer, connect: Connect) -> None:

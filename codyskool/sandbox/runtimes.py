@@ -17,7 +17,7 @@ from .engine import Engine, EngineError
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
-GVISOR_HOST_THREADS = 512  # gVisor's Go runtime, its gofer, and a host stub per guest thread (ptrace)
+GVISOR_HOST_THREADS = 2048  # gVisor's Go runtime, its gofer, and its host stubs (ptrace): see host_pids_limit
 GVISOR = "runsc"
 DESCRIPTIONS = {GVISOR: "gVisor, a user-space kernel", "runc": "the host's kernel"}
 
