@@ -5,14 +5,20 @@ These check behaviour, not speed; bench/ measures speed.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
 from conftest import LiveServer, RunClient, require_docker, wait_until
 from live import DOCKER, INSTANCE_LABEL
 
+from codyskool.sandbox import pool as pool_module
+from codyskool.sandbox.docker_backend import DockerExecution
+from codyskool.sandbox.engine import NotFound
 from codyskool.sandbox.pool import WarmPool
 
 IDENTIFY = (
@@ -208,6 +214,10 @@ class InlineTasks:
 
     def __init__(self) -> None:
         self.slept: list[float] = []
+        self.later: list[tuple[float, Callable[[], Any]]] = []
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> None:
+        self.later.append((delay, callback))
 
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
@@ -249,6 +259,38 @@ def test_a_pool_fills_to_its_size_and_discards_after_close() -> None:
     assert pool.take("python") == "python-0"
     pool.close()
     assert discarded == ["c-2", "python-1"]
+
+
+def test_what_was_taken_is_replaced_once_its_run_ends_or_after_a_delay() -> None:
+    """A container started beside a hello world doubled the run's time under gVisor."""
+    tasks = InlineTasks()
+    pool: WarmPool[str] = WarmPool({"python": 1}, lambda language: language, lambda _: None, tasks)
+    pool.idle["python"].append("warm")
+    assert pool.take("python") == "warm"
+    assert not pool.wanted.is_set(), "the refill must not start beside the run"
+    assert [delay for delay, _ in tasks.later] == [pool_module.REFILL_DELAY_S]
+    pool.refill()  # the run ended
+    assert pool.wanted.is_set() and pool.claim_missing() == "python"
+    tasks.later[0][1]()  # the delay passing after that changes nothing
+    assert pool.claim_missing() is None
+
+
+class GoneEngine:
+    """An engine whose containers have all gone already."""
+
+    def remove_container(self, container_id: str) -> None:
+        raise NotFound(container_id)
+
+
+def test_a_docker_run_asks_for_its_replacement_when_it_finishes() -> None:
+    ours, theirs = socket.socketpair()
+    theirs.close()
+    asked: list[str] = []
+    execution = DockerExecution(GoneEngine(), "c0ffee", ours, b"")  # type: ignore[arg-type]
+    execution.on_finish = lambda: asked.append("refill")
+    execution.finish(report=False)
+    execution.finish(report=False)
+    assert asked == ["refill"]
 
 
 def fail(language: str) -> str:

@@ -74,6 +74,7 @@ class DockerExecution(FramedExecution):
         self.container_id = container_id
         self.uid = uid  # the program's, which owns the work dir: the job tells the runner
         self.on_removed = on_removed  # gives the container's uid back
+        self.on_finish: Callable[[], None] | None = None  # the run has ended: the pool may refill
         self.sock = sock  # the attach stream: stdin in, Docker's multiplexed stdout/stderr out
         self.buffer = bytearray(head)
         self.unread = b""
@@ -166,6 +167,9 @@ class DockerExecution(FramedExecution):
     def finish(self, report: bool = True) -> SandboxExit:
         if self.result is not None:
             return self.result
+        if self.on_finish is not None:
+            self.on_finish, on_finish = None, self.on_finish
+            on_finish()
         oom_killed = False
         error = None
         if not report and self.job_sent:
@@ -428,7 +432,9 @@ class DockerBackend(Backend):
             job.limits = {**job.limits, "pids_limit": self.limits.pids_limit}
             job.compile_limits = {**job.compile_limits, "pids_limit": self.limits.pids_limit}
         warm = self.pool.take(job.language) if self.pool else None
+        refill = self.pool.refill if self.pool else None  # once the run ends: pool.REFILL_DELAY_S
         if warm is not None:
+            warm.on_finish = refill
             try:
                 if not warm.idle():
                     raise SandboxFailed("it stopped while it waited")
@@ -438,6 +444,7 @@ class DockerBackend(Backend):
                 log.warning("warm container %s was unusable: %s", warm.container_id[:12], error)
                 warm.finish(report=False)
         execution = self.create(uuid.uuid4().hex[:12])
+        execution.on_finish = refill
         try:
             execution.write(job_for(job, execution))
         except SandboxFailed:
