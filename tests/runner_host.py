@@ -48,9 +48,10 @@ class Runner:
     """A started runner: send it a job and stdin, read its frames as they come."""
 
     def __init__(self, job: dict[str, Any], artifact: Path = PACKAGE, wrapper: tuple[str, ...] = (),
-                 cwd: str | None = None) -> None:
+                 cwd: str | None = None, job_after_s: float = 0) -> None:
         """`wrapper` goes before the runner's command (setpriv, say); it runs in `cwd`, else in the
-        job's work dir."""
+        job's work dir. With `job_after_s`, the job is sent that long after the runner is ready,
+        as a warm sandbox gets it."""
         self.process = subprocess.Popen(
             [*wrapper, PYTHON, str(artifact)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=cwd or job["workdir"], env=ENV, start_new_session=True,
@@ -59,6 +60,9 @@ class Runner:
         self.frames: list[tuple[str, bytes]] = []
         self.seen = 0
         self.ended = False
+        if job_after_s:
+            self.wait_for("ready")
+            time.sleep(job_after_s)
         self.write(encode_job(job))
 
     def write(self, data: bytes) -> None:

@@ -138,3 +138,23 @@ def test_the_cpu_limit_bounds_all_of_the_programs_processes(tmp_path: Path, code
     assert (result.exit["signal"], result.exit["code"]) == ("SIGKILL", None), result.exit
     assert result.exit["cpu_ms"] >= 1000
     assert time.monotonic() - started < 10
+
+
+def test_a_job_that_comes_long_after_ready_is_watched_from_its_own_start(tmp_path: Path) -> None:
+    """The runner makes its supervisor and its first look at the CPU time before the job comes
+    (a warm sandbox): the job's limits and waits still count from when its command starts."""
+    spinner = Runner(job(tmp_path, SH, SPINNERS["bash children"], limits={"cpu_time_limit_s": 1}),
+                     job_after_s=1.5)
+    spinner.close_stdin()
+    result = spinner.finish(timeout=15)
+    assert (result.exit["signal"], result.exit["code"]) == ("SIGKILL", None), result.exit
+    assert result.exit["cpu_ms"] >= 1000
+
+    reader = Runner(job(tmp_path, SH, 'echo "Name?"\nread name\necho "Hi $name"\n'), job_after_s=1.5)
+    assert reader.wait_for("stdout") == b"Name?\n"
+    assert reader.wait_for("prompt") == b'{"text": ""}'
+    reader.write(b"Ada\n")
+    reader.close_stdin()
+    result = reader.finish()
+    assert result.text("stdout") == "Name?\nHi Ada\n"
+    assert result.exit["time_ms"] < 1500, "the wait before the job is not the program's time"

@@ -38,9 +38,6 @@ class Job:
     # process to (uids.py gives each sandbox one). None: the runner's own (the local backend).
     uid: int | None = None
     watch_stdin: bool = False  # report a program blocked reading stdin as waiting at a prompt
-    # The sandbox is a cgroup of its own, its counters at /sys/fs/cgroup (a container): the runner
-    # takes the CPU time of the whole sandbox there; without one, from the program's processes.
-    sandbox_cgroup: bool = False
     bounded_address_space: bool = True  # False for runtimes that reserve far more than they use
     language: str = ""  # for the backend (which pool to take from), not sent to the runner
 

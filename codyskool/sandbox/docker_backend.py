@@ -427,7 +427,6 @@ class DockerBackend(Backend):
 
     def start(self, job: Job) -> Execution:
         job.workdir = WORKDIR
-        job.sandbox_cgroup = True  # the container's: the runner bounds its CPU time by the cgroup's count
         if is_gvisor(self.runtime):  # its processes, counted by gVisor's kernel: runtimes.host_pids_limit
             job.limits = {**job.limits, "pids_limit": self.limits.pids_limit}
             job.compile_limits = {**job.compile_limits, "pids_limit": self.limits.pids_limit}

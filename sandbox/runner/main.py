@@ -18,8 +18,8 @@ def main() -> None:
     os.umask(0o077)
     os.set_blocking(0, True)  # the server's end of the pipe may have been made non-blocking
     write_frame(1, KIND["ready"], b"")
-    spare = Spare()  # while no one waits: the job's first command runs in it, and writes its files
-    job = read_job()
+    # While no one waits: the job's first command runs in the spare, and writes its files.
+    supervisor = Supervisor(spare=Spare())
     if os.getpid() != 1:  # adopt daemonized grandchildren so they can be found and killed at the end
         prctl(PR_SET_CHILD_SUBREAPER, 1)
-    Supervisor(job, spare=spare).run()
+    supervisor.run(read_job())

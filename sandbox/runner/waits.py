@@ -92,6 +92,12 @@ class Watch:
         self.text: bytes | None = None  # the prompt input() announced, for the wait it comes before
         self.readers: dict[int, int] = {}  # thread id -> process id: threads that said they block on stdin
 
+    def start(self) -> None:
+        """The command starts now: the first look comes WATCH_S from here (what it used counts
+        from when the watch was made, which may be before the job came)."""
+        self.looked_at = time.monotonic()
+        self.next_look = self.looked_at + WATCH_S
+
     def look(self) -> tuple[bool, bool]:
         """Take the sandbox's CPU time: whether it was busy since the last look, and whether
         output or input moved since then."""
