@@ -19,7 +19,7 @@ def main() -> None:
     os.set_blocking(0, True)  # the server's end of the pipe may have been made non-blocking
     write_frame(1, KIND["ready"], b"")
     # While no one waits: the job's first command runs in the spare, and writes its files.
-    supervisor = Supervisor(spare=Spare())
+    supervisor = Supervisor(spare=Spare(prepared=True))
     if os.getpid() != 1:  # adopt daemonized grandchildren so they can be found and killed at the end
         prctl(PR_SET_CHILD_SUBREAPER, 1)
     supervisor.run(read_job())

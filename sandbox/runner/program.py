@@ -3,9 +3,8 @@ user, its work dir and the job's files) and exec the command, or run the Python 
 
 import os
 
-from . import RUNNER_DIR
+from . import RUNNER_DIR, python_child
 from .limits import PR_SET_DUMPABLE, apply_limits, become_user, prctl
-from .python_child import run_program
 
 # Preloaded into the run of every program but Python's: it says when the program blocks on stdin
 # (waits.py). Built into the image from sandbox/lang/stdin-watch.c; absent where the runner runs
@@ -14,11 +13,12 @@ STDIN_WATCH = os.path.join(RUNNER_DIR, "lang", "stdin-watch.so")
 
 
 def become_program(job: dict, command: list[str] | None, limits: dict, args: list[str],
-                   watched: bool, files: bool) -> None:
+                   watched: bool, files: bool, prepared: bool = False) -> None:
     """In the forked child, its streams set up (limits.child_streams): apply the limits, take the
     job's uid (if it names one: the runner is root in a container), write the job's files (the
     first command's process: the work dir is the program's user's alone), then exec the command
-    (None: run the Python program). Never returns, and never falls back into the runner."""
+    (None: run the Python program; `prepared`: python_child.prepare() was done). Never returns,
+    and never falls back into the runner."""
     try:
         apply_limits(limits)  # RLIMIT_NPROC too: it goes with the process to the program's uid
         if job.get("uid") is not None:
@@ -32,7 +32,9 @@ def become_program(job: dict, command: list[str] | None, limits: dict, args: lis
             # and leaving root clears it too. Its /proc/PID files are then its own user's, and
             # the runner sees it wait in /proc/PID/syscall where they share a uid (local backend).
             prctl(PR_SET_DUMPABLE, 1)
-            os._exit(run_program(job))
+            if not prepared:
+                python_child.prepare()
+            os._exit(python_child.run_program(job))
         env = {"HOME": os.getcwd(), **(job.get("env") or {})}
         if watched and os.path.exists(STDIN_WATCH):
             env["LD_PRELOAD"] = " ".join(filter(None, (STDIN_WATCH, env.get("LD_PRELOAD"))))

@@ -14,12 +14,15 @@ import os
 
 from .limits import child_streams
 from .program import become_program
+from .python_child import prepare
 
 
 class Spare:
     """A forked child and the runner's ends of its pipes: stdin, stdout, stderr, control."""
 
-    def __init__(self) -> None:
+    def __init__(self, prepared: bool = False) -> None:
+        """With `prepared`, the child also readies itself for a Python program (python_child.prepare)
+        while it waits: for the spare made before the job, not for one forked while a run waits."""
         stdin_r, self.stdin_w = os.pipe()
         self.stdout_r, stdout_w = os.pipe()
         self.stderr_r, stderr_w = os.pipe()
@@ -29,7 +32,7 @@ class Spare:
         if self.pid == 0:
             for fd in (self.stdin_w, self.stdout_r, self.stderr_r, self.control_r, self.orders_w):
                 os.close(fd)
-            wait_for_orders(orders_r, (stdin_r, stdout_w, stderr_w, control_w))
+            wait_for_orders(orders_r, (stdin_r, stdout_w, stderr_w, control_w), prepared)
         for fd in (stdin_r, stdout_w, stderr_w, control_w, orders_r):
             os.close(fd)
 
@@ -48,16 +51,18 @@ class Spare:
         return self.stdin_w, self.stdout_r, self.stderr_r, self.control_r
 
 
-def wait_for_orders(orders_r: int, fds: tuple[int, int, int, int]) -> None:
+def wait_for_orders(orders_r: int, fds: tuple[int, int, int, int], prepared: bool) -> None:
     """In the spare: set up its streams (all that does not depend on the job), read the orders to
     their end, then become the program. Never returns."""
     chunks = []
     try:
         orders_r = child_streams(*fds, keep=orders_r)
+        if prepared:
+            prepare()
         while chunk := os.read(orders_r, 1 << 16):
             chunks.append(chunk)
         os.close(orders_r)
         job, command, limits, args, watched, files = marshal.loads(b"".join(chunks))
     except BaseException:  # noqa: BLE001 - the runner went away before it had a job: nothing to report
         os._exit(0)
-    become_program(job, command, limits, args, watched, files)
+    become_program(job, command, limits, args, watched, files, prepared)
