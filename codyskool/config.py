@@ -160,7 +160,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("SANDBOX_UID_BASE", 10001, positive(int), "first host uid of the sandboxes; each live one (warm "
            "ones too) runs as a uid of its own, so that per-user kernel quotas are not shared"),
     Option("SANDBOX_UIDS", DEFAULT_SANDBOX_UIDS, positive(int), "uids from SANDBOX_UID_BASE on: sandboxes "
-           "that may live at once (runs, warm pool, removals in progress); one more is refused"),
+           "that may live at once (runs, warm pool, removals in progress); one more is refused. At least "
+           "MAX_CONCURRENT_RUNS + the pool, or start-up stops"),
     # Local backend
     Option("LOCAL_PYTHON", "", str, "interpreter for the local backend (default /usr/bin/python3)"),
     Option("LOCAL_BWRAP", "auto", one_of("auto", "on", "off"), "wrap local runs in bubblewrap"),
@@ -229,7 +230,19 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             raise ConfigError(f"{option.env}: {error}") from None
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = secrets.token_hex(32)
+    check_uids_suffice(config)
     return config
+
+
+def check_uids_suffice(config: Mapping[str, Any]) -> None:
+    """Every sandbox holds a uid of its own until it is removed (sandbox/uids.py): with fewer than
+    the runs admitted at once plus the warm pool, a run let in at full load would be refused."""
+    needed = config["MAX_CONCURRENT_RUNS"] + sum(config["POOL_SIZES"].values())
+    if config["SANDBOX_UIDS"] < needed:
+        raise ConfigError(
+            f"CODYSKOOL_SANDBOX_UIDS ({config['SANDBOX_UIDS']}) is fewer than CODYSKOOL_MAX_CONCURRENT_RUNS "
+            f"plus the warm pool ({needed}); set it to {2 * needed} or more, to leave room for "
+            "sandboxes still being removed")
 
 
 def defaults() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from codyskool.config import Limits, load_config
-from codyskool.errors import SandboxFailed
+from codyskool.errors import ConfigError, SandboxFailed
 from codyskool.sandbox import docker_backend
 from codyskool.sandbox.base import Job
 from codyskool.sandbox.channel import JOB_HEADER
@@ -86,9 +86,18 @@ def test_an_image_must_have_users_for_the_whole_range() -> None:
 
 
 def test_the_range_is_a_setting() -> None:
-    config = load_config({"CODYSKOOL_SANDBOX_UID_BASE": "30001", "CODYSKOOL_SANDBOX_UIDS": "8"})
+    config = load_config({"CODYSKOOL_SANDBOX_UID_BASE": "30001", "CODYSKOOL_SANDBOX_UIDS": "8",
+                          "CODYSKOOL_MAX_CONCURRENT_RUNS": "4"})
     assert (config["SANDBOX_UID_BASE"], config["SANDBOX_UIDS"]) == (30001, 8)
     assert load_config({})["SANDBOX_UIDS"] >= load_config({})["MAX_CONCURRENT_RUNS"] * 2
+
+
+def test_fewer_uids_than_runs_at_once_and_the_pool_stop_start_up() -> None:
+    """The benchmark let 64 runs in with 64 uids: under gVisor, whose sandboxes take longer to
+    remove, 61 of its runs were refused with "the server is running as many programs as it can"."""
+    with pytest.raises(ConfigError, match=r"CODYSKOOL_SANDBOX_UIDS \(64\).*\(66\); set it to 132"):
+        load_config({"CODYSKOOL_MAX_CONCURRENT_RUNS": "64"})
+    assert load_config({"CODYSKOOL_MAX_CONCURRENT_RUNS": "64", "CODYSKOOL_SANDBOX_UIDS": "132"})
 
 
 # --- the Docker backend on a stub engine ---------------------------------------------------------
