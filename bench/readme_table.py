@@ -52,7 +52,11 @@ def docker_run(rows: dict[str, Any], _results: dict[str, Any]) -> str | None:
 
 def churn(rows: dict[str, Any], _results: dict[str, Any]) -> str | None:
     rate = dig(rows, "churn", "per_second")
-    return None if rate is None else f"{num(rate)} /s"
+    if rate is None:
+        return None
+    before, after = dig(rows, "churn", "before_per_second"), dig(rows, "churn", "after_per_second")
+    drift = f" (mean of {num(before)} before the servers and {num(after)} after)" if before and after else ""
+    return f"{num(rate)} /s{drift}"
 
 
 def throughput(rows: dict[str, Any], _results: dict[str, Any]) -> str | None:

@@ -130,6 +130,9 @@ def churn_row(runtime: str, churn: dict[str, Any]) -> list[str]:
     if "error" in churn:
         return [label, runtime, "-", "-", "-", error_cell(churn)]
     note = f"{churn['parallel']} in parallel: {churn['containers']} containers in {churn['seconds']} s"
+    if "before_per_second" in churn:
+        before, after = churn["before_per_second"], churn["after_per_second"]
+        note += f"; mean of {before}/s before the servers, {after}/s after"
     return [label, runtime, f"{churn['per_second']}/s", str(churn["errors"]), "-", note]
 
 

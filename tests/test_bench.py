@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from bench.readme_table import churn as churn_cell
 from bench.readme_table import readme_table
 from bench.report import failures, report
+from bench.run import bracketed
 from bench.runtimes import ENV, ordered, parse_names
 from bench.targets import evaluate_targets
 
@@ -117,3 +119,13 @@ def test_runtime_names(
 
 def test_runc_first_then_gvisor_then_the_rest() -> None:
     assert ordered(["crun", "runsc", "kata", "runc"]) == ["runc", "runsc", "crun", "kata"]
+
+
+def test_the_churn_ceiling_is_the_mean_of_before_and_after_the_servers() -> None:
+    before = {"per_second": 4.0, "containers": 40, "seconds": 10.0, "errors": 0, "parallel": 8}
+    after = {"per_second": 6.0, "containers": 60, "seconds": 10.0, "errors": 1, "parallel": 8}
+    churn = bracketed(before, after)
+    assert (churn["per_second"], churn["containers"], churn["errors"]) == (5.0, 100, 1)
+    assert (churn["before_per_second"], churn["after_per_second"]) == (4.0, 6.0)
+    assert bracketed(before, {"error": "Docker went away"}) == before
+    assert churn_cell({"churn": churn}, {}) == "5.0 /s (mean of 4.0 before the servers and 6.0 after)"
