@@ -185,12 +185,14 @@ class Run:
                 self.execution.finish(report=False)
 
     def _exit_info(self, sandbox_exit: SandboxExit) -> ExitInfo:
-        if self.report is None and self.stop_reason is None:
-            log.error("run %s: the sandbox ended without a report (%s)", self.id, sandbox_exit.error)
-            self.emit(protocol.output(self.id, Stream.STDERR, ChannelError.user_message + "\n"))
-        return classify_exit(self.report, sandbox_exit, self.stop_reason,
+        info = classify_exit(self.report, sandbox_exit, self.stop_reason,
                              sandbox_started=self.execution is not None,
                              cpu_time_limit_s=self.limits.cpu_time_limit_s, time_ms=self.clock.run_time_ms())
+        # Out of memory explains itself (under gVisor the host's OOM killer may end the whole sandbox)
+        if self.report is None and self.stop_reason is None and info.reason != ExitReason.MEMORY:
+            log.error("run %s: the sandbox ended without a report (%s)", self.id, sandbox_exit.error)
+            self.emit(protocol.output(self.id, Stream.STDERR, ChannelError.user_message + "\n"))
+        return info
 
     def _send_diagnostics(self, info: ExitInfo) -> None:
         if info.reason in (ExitReason.EXITED, ExitReason.COMPILE_ERROR):

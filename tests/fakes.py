@@ -112,7 +112,7 @@ class FakeBackend(Backend):
             raise SandboxFailed("the fake engine is down")
         code = job.files[job.main]
         script = self.scripts.get(code.strip(), print_code)
-        execution = FakeExecution(job, script, oom_killed=code.strip() == "oom")
+        execution = FakeExecution(job, script, oom_killed=code.strip() in ("oom", "oom_sandbox"))
         self.executions.append(execution)
         return execution
 
@@ -190,6 +190,10 @@ def oom(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
     yield ExitReport(signal="SIGKILL", cpu_ms=5)
 
 
+def oom_sandbox(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()  # then the host's OOM killer ends the whole sandbox (gVisor's kernel with it)
+
+
 def cpu_bound(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
     yield running()
     yield ExitReport(signal="SIGXCPU", cpu_ms=3000)
@@ -210,6 +214,7 @@ SCRIPTS: dict[str, Script] = {
     "crash": crash,
     "compile_error": compile_error,
     "oom": oom,
+    "oom_sandbox": oom_sandbox,
     "cpu_bound": cpu_bound,
     "split_character": split_character,
 }

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import requests
-from conftest import LiveServer, RunClient, wait_until
+from conftest import LiveServer, RunClient, brief, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -169,7 +169,8 @@ def test_prompt_idle_limit(client: RunClient) -> None:
 def test_memory_hog(client: RunClient) -> None:
     hog = "chunks = []\nwhile True:\n    chunks.append(bytearray(16 << 20))\n"
     result = client.run_to_exit(hog, timeout=30)
-    assert result.exit["reason"] == "memory"
+    assert result.exit["reason"] == "memory", brief(result.events)
+    assert "stopped unexpectedly" not in result.stderr, "the sandbox itself must survive the program"
 
 
 def test_output_flood_stops_at_the_limit(client: RunClient) -> None:

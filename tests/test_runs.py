@@ -49,6 +49,13 @@ def test_an_oom_kill_is_a_memory_exit(sio: InProcessClient) -> None:
     assert exit_payload["reason"] == "memory" and exit_payload["signal"] == "SIGKILL"
 
 
+def test_a_sandbox_killed_whole_for_memory_says_only_that(sio: InProcessClient, backend: FakeBackend) -> None:
+    exit_payload, events = sio.run_to_exit("oom_sandbox")
+    assert exit_payload["reason"] == "memory" and exit_payload["signal"] == "SIGKILL"
+    assert text_of(events, "stderr") == "", "no 'stopped unexpectedly' beside an out-of-memory exit"
+    assert backend.all_removed()
+
+
 def test_the_cpu_limit_is_a_timeout(sio: InProcessClient) -> None:
     exit_payload, _ = sio.run_to_exit("cpu_bound")
     assert exit_payload["reason"] == "timeout" and exit_payload["signal"] == "SIGXCPU"

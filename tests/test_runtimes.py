@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from codyskool.sandbox import SandboxFailed, runtimes
-from codyskool.sandbox.runtimes import choose_runtime, host_pids_limit
+from codyskool.sandbox.runtimes import choose_runtime, host_memory_limit, host_pids_limit
 
 
 class InfoOnly:
@@ -64,3 +64,8 @@ def test_a_runtime_named_outright_must_be_registered() -> None:
 def test_under_gvisor_the_host_pids_limit_leaves_room_for_its_own_threads() -> None:
     assert host_pids_limit(64, "runc") == 64
     assert host_pids_limit(64, "runsc") == 64 + runtimes.GVISOR_HOST_THREADS
+
+
+def test_under_gvisor_the_host_memory_limit_leaves_room_for_its_own_kernel() -> None:
+    assert host_memory_limit(256, "runc") == 256 << 20
+    assert host_memory_limit(256, "runsc") == (256 + runtimes.GVISOR_MEMORY_HEADROOM_MB) << 20

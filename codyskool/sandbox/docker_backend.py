@@ -28,7 +28,7 @@ from .base import Backend, Execution, FramedExecution, Job, SandboxExit, Sandbox
 from .channel import READY_FRAME
 from .engine import Engine, EngineError, NotFound, engine_address
 from .pool import WarmPool
-from .runtimes import choose_runtime, host_pids_limit, is_gvisor
+from .runtimes import choose_runtime, host_memory_limit, host_pids_limit, is_gvisor
 from .seccomp import security_opt
 from .uids import UIDS_LABEL, UidRange
 
@@ -51,6 +51,8 @@ STDOUT, STDERR = 1, 2
 READY_TIMEOUT_S = 30.0
 CLOSE_TIMEOUT_S = 8.0  # below the 10 s a service manager usually grants after SIGTERM
 EXIT_GRACE_S = 2.0  # how long a container that reported its exit gets to end before a forced remove
+OOM_NEWS_WAIT_S = 0.5  # how long a sandbox killed with no word gets for the engine to hear it was OOM
+SIGKILL_STATUS = 128 + 9  # a container's exit code when its first process died of SIGKILL
 INODES = "16k"  # files and folders in each tmpfs of a sandbox
 READY_FRAME_SIZE = len(READY_FRAME)
 
@@ -177,7 +179,7 @@ class DockerExecution(FramedExecution):
         try:
             if report:  # else one forced remove does it all: Docker's CPU bounds runs per second
                 self.engine.wait(self.container_id, timeout=30)
-                state = self.engine.inspect_container(self.container_id)["State"]
+                state = self._final_state()
                 oom_killed = bool(state.get("OOMKilled"))
                 if state.get("Error"):
                     error = state["Error"]
@@ -190,6 +192,17 @@ class DockerExecution(FramedExecution):
             log.warning("runner stderr in %s: %s", self.container_id[:12], self.runner_stderr[:2000])
         self.result = SandboxExit(oom_killed=oom_killed, error=error)
         return self.result
+
+    def _final_state(self) -> dict[str, Any]:
+        """The ended container's state. The engine may hear of an OOM kill just after the exit
+        (the two events race), so a SIGKILL without OOMKilled is asked about again, briefly."""
+        state = self.engine.inspect_container(self.container_id)["State"]
+        deadline = time.monotonic() + OOM_NEWS_WAIT_S
+        while state.get("ExitCode") == SIGKILL_STATUS and not state.get("OOMKilled") \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+            state = self.engine.inspect_container(self.container_id)["State"]
+        return state
 
     def _remove(self) -> None:
         """Remove the container; its uid is given back once it is gone (a container the engine
@@ -274,7 +287,7 @@ def sandbox_host_config(limits: Limits, cpus: float = 1.0, runtime: str = "",
                         uid: int = FIRST_UID, proc_fakes: Path | None = None) -> dict[str, Any]:
     """The isolation of every sandbox container (bench/ measures Docker with the same); `uid` is
     the one its program runs as, and owns its work dir; `proc_fakes` from proc_fakes_for."""
-    memory = limits.memory_limit_mb << 20
+    memory = host_memory_limit(limits.memory_limit_mb, runtime)
     scratch = f"{limits.workdir_limit_mb}m,nr_inodes={INODES}"
     config: dict[str, Any] = {
         "NetworkMode": "none",
@@ -427,9 +440,10 @@ class DockerBackend(Backend):
 
     def start(self, job: Job) -> Execution:
         job.workdir = WORKDIR
-        if is_gvisor(self.runtime):  # its processes, counted by gVisor's kernel: runtimes.host_pids_limit
-            job.limits = {**job.limits, "pids_limit": self.limits.pids_limit}
-            job.compile_limits = {**job.compile_limits, "pids_limit": self.limits.pids_limit}
+        if is_gvisor(self.runtime):  # bounds kept inside by gVisor: runtimes.host_*_limit
+            memory = {"memory_limit_mb": self.limits.memory_limit_mb} if job.bounded_address_space else {}
+            job.limits = {**job.limits, **memory, "pids_limit": self.limits.pids_limit}
+            job.compile_limits = {**job.compile_limits, **memory, "pids_limit": self.limits.pids_limit}
         warm = self.pool.take(job.language) if self.pool else None
         refill = self.pool.refill if self.pool else None  # once the run ends: pool.REFILL_DELAY_S
         if warm is not None:

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"
 GVISOR_HOST_THREADS = 2048  # gVisor's Go runtime, its gofer, and its host stubs (ptrace): see host_pids_limit
+GVISOR_MEMORY_HEADROOM_MB = 64  # gVisor's kernel and gofer (about 15 MiB idle): see host_memory_limit
 GVISOR = "runsc"
 DESCRIPTIONS = {GVISOR: "gVisor, a user-space kernel", "runc": "the host's kernel"}
 
@@ -65,6 +66,16 @@ def host_pids_limit(pids_limit: int, runtime: str) -> int:
     own kernel (which dies when it cannot make one), so it gets room for them, and the program's
     processes are bounded inside by RLIMIT_NPROC instead, which gVisor's kernel keeps per sandbox."""
     return pids_limit + GVISOR_HOST_THREADS if is_gvisor(runtime) else pids_limit
+
+
+def host_memory_limit(memory_limit_mb: int, runtime: str) -> int:
+    """The container's memory cgroup limit, in bytes. Under gVisor it also charges gVisor's own
+    kernel, which the host's OOM killer picks before the program and so ends the whole sandbox
+    with no word from the runner (google/gvisor#2535). So it gets room for that kernel, and the
+    program is bounded inside by RLIMIT_AS where its language allows: it then meets an ordinary
+    out-of-memory error that the runner reports."""
+    headroom = GVISOR_MEMORY_HEADROOM_MB if is_gvisor(runtime) else 0
+    return (memory_limit_mb + headroom) << 20
 
 
 def describe(runtime: str) -> str:
