@@ -20,6 +20,8 @@ program, and which alone may enter the work dir, so that process writes the job'
     waits.py         what the runner sees: the sandbox's CPU, and whether the program waits for
                      input (its hooks say so, or /proc where the runner may read it: the host)
     python_child.py  a Python program in a fork: its streams, input(), its tracebacks
+    graphics.py      its pictures (matplotlib, Pillow, picture files it wrote) as display frames
+    mpl_backend.py   the matplotlib backend that shows figures in the page
     __main__.py      `python3 sandbox/runner`, and the loader of the image's bundle
     bundle.py        builds that bundle, the one file the image runs
 

@@ -47,6 +47,9 @@ def run_program(job: dict) -> int:
     main.__file__ = file_name
     sys.modules["__main__"] = main
     sys.excepthook = lambda kind, exc, tb: print_user_traceback(exc)
+    from . import graphics  # here: it uses this module's streams
+
+    graphics.install()
     try:
         code = compile(source, file_name, "exec", dont_inherit=True)
         exec(code, main.__dict__)
@@ -56,6 +59,7 @@ def run_program(job: dict) -> int:
         print_user_traceback(exc)
         return 1
     finally:
+        graphics.at_exit()
         flush_standard_streams()
     return 0
 

@@ -11,7 +11,7 @@ import time
 from .limits import SandboxCpu, children_by_parent, oom_kills
 from .spare import Spare
 from .waits import Watch, runnable, waiting_for_input
-from .wire import CONTROL_KIND, FRAME_HEADER, KIND, MAX_PROMPT, write_frame, write_json_frame
+from .wire import CONTROL_KIND, FRAME_HEADER, KIND, MAX_DISPLAY, MAX_PROMPT, write_frame, write_json_frame
 
 IDLE_WAKE_S = 0.5
 # Over its CPU limit by this much, the sandbox is killed: a program of one process meets its
@@ -33,6 +33,7 @@ class Phase:
         self.control_r = control_r
         self.readers = {stdout_r: KIND["stdout"], stderr_r: KIND["stderr"], control_r: CONTROL}
         self.control_buffer: bytearray | None = bytearray()  # None: it sent garbage, the rest is dropped
+        self.control_skip = 0  # bytes still to drop of a picture too large to pass on
         self.relay_stdin = relay_stdin
         # Whether to report the program's waits for input, which the server does not count as
         # run time: blocked reading an empty stdin, the sandbox idle (waits.py).
@@ -284,8 +285,10 @@ class Supervisor:
             return
         kind = phase.readers[fd]
         if kind == CONTROL:
-            if phase.control_buffer is not None:
-                phase.control_buffer += data
+            skipped = min(phase.control_skip, len(data))
+            phase.control_skip -= skipped
+            if phase.control_buffer is not None and len(data) > skipped:
+                phase.control_buffer += data[skipped:] if skipped else data
                 self.take_control(phase)
             return
         self.show_announced(phase)
@@ -299,16 +302,22 @@ class Supervisor:
         input(), or forged by whatever runs in the sandbox. They announce; they report nothing."""
         buffer = phase.control_buffer
         shown = bytearray()  # announced prompts the program did not wait at, in one output frame
-        while len(buffer) >= FRAME_HEADER.size:
+        while len(buffer) >= FRAME_HEADER.size and not phase.control_skip:
             kind, length = FRAME_HEADER.unpack_from(buffer)
-            if length > MAX_PROMPT:  # no prompt hook sends that much: stop listening
+            if kind == CONTROL_KIND["display"] and length > MAX_DISPLAY:
+                self.too_large_to_display(phase, length)
+                continue
+            if length > MAX_PROMPT and kind != CONTROL_KIND["display"]:  # no hook sends that: stop listening
                 phase.control_buffer = None
                 break
             if len(buffer) < FRAME_HEADER.size + length:
                 break
             payload = bytes(buffer[FRAME_HEADER.size : FRAME_HEADER.size + length])
             del buffer[: FRAME_HEADER.size + length]
-            if kind == CONTROL_KIND["prompt"]:
+            if kind == CONTROL_KIND["display"]:
+                self.display(phase, shown, payload)
+                shown = bytearray()
+            elif kind == CONTROL_KIND["prompt"]:
                 if phase.watch.reported:  # announcing is running: not waiting any more
                     self.resumed(phase)
                 shown += phase.watch.announce(payload) or b""
@@ -320,6 +329,25 @@ class Supervisor:
                 self.memory_exceeded = True
         if shown:
             write_frame(self.out_fd, KIND["stdout"], bytes(shown))
+
+    def display(self, phase: Phase, shown: bytearray, payload: bytes) -> None:
+        """Pass a picture on, after the prompts announced before it (output that came before it
+        was read first: the program waited for that)."""
+        if shown:
+            write_frame(self.out_fd, KIND["stdout"], bytes(shown))
+        if phase.watch.reported:
+            self.resumed(phase)
+        phase.watch.moving()
+        write_frame(self.out_fd, KIND["display"], payload)
+
+    def too_large_to_display(self, phase: Phase, length: int) -> None:
+        """A picture over the frame's size: the server hears only its size; its bytes are dropped."""
+        buffer = phase.control_buffer
+        del buffer[: FRAME_HEADER.size]
+        dropped = min(length, len(buffer))
+        del buffer[:dropped]
+        phase.control_skip = length - dropped
+        write_frame(self.out_fd, KIND["display"], b'{"size": %d}\n' % length)
 
 
 def reap_children(pid: int, cpu: SandboxCpu) -> tuple[tuple[int, object] | None, bool]:

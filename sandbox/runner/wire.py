@@ -23,6 +23,7 @@ FRAME_HEADER = struct.Struct(">cI")  # kind, payload length
 JOB_HEADER = struct.Struct(">I")  # the marshalled job's length
 MAX_FRAME = 1 << 24  # the longest payload the server accepts
 MAX_PROMPT = MAX_FRAME // 6  # the longest prompt text: its JSON fits a frame if every byte is \u00XX
+MAX_DISPLAY = MAX_FRAME - 4096  # the largest picture, with its JSON line
 CONTROL_FD = 3  # in the program's processes: where its hooks write CONTROL_KINDS frames
 
 FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
@@ -36,11 +37,16 @@ FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
     # "cpu_ms", "time_ms", "memory_kb": numbers or null, "memory": bool (run only: out of memory)};
     # over the phase's CPU limit, the whole sandbox's, "signal" is "SIGKILL" and "cpu_ms" the sandbox's
     b"x": "exit",
+    # a picture: a JSON line of what it is ({"id": str} for one that replaces the last of its id, as
+    # a plot's frames do; {"name": str} for a file the program wrote), then its bytes, whose type the
+    # server tells from them; or only {"size": int}, a picture too large for a frame, left out
+    b"i": "display",
 }
 CONTROL_KINDS: dict[bytes, str] = {  # the program's processes -> runner, on CONTROL_FD
     # raw UTF-8, the text input() asks with, announced before it reads: the runner sends it with
     # the prompt frame if it then sees the program wait (see above), else as stdout, as a terminal shows it
     b"p": "prompt",
+    b"i": "display",  # a picture, as the display frame above, from lang/python/codyskool_display.py
     b"m": "memory",  # empty: the program ran out of memory (a MemoryError); sets the exit's "memory"
     # ASCII "PID TID": that thread is about to block reading an empty stdin (or, an event loop's
     # main thread, to sleep with nothing but input to wake it), from python_child.py's stdin or

@@ -1,0 +1,181 @@
+"""Pictures a Python program makes, shown in the page: matplotlib's figures, Pillow's show(), and
+picture files the program wrote. Each goes to the runner as a display frame on CONTROL_FD (wire.py).
+
+Nothing here is imported by the program: ``install`` puts an import hook in place before the
+program runs, and the hook readies matplotlib (a backend of this package, a writable cache with the
+image's prebuilt font list) and Pillow (a viewer that shows here) as the program imports them. A
+program that imports neither pays for the hook's one look at each import's name.
+"""
+
+import os
+import sys
+import time
+
+from .python_child import flush_standard_streams, wait_until_output_is_read
+from .wire import CONTROL_FD, CONTROL_KIND, to_json, write_frame
+
+MATPLOTLIB_BACKEND = "module://_codyskool_runner.mpl_backend"
+FONT_CACHE = "/opt/codyskool/matplotlib"  # the image's font list (sandbox/Dockerfile), read only
+MATPLOTLIB_HOME = "/tmp/matplotlib"  # matplotlib wants a writable folder for its caches
+PICTURE_FILES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}
+MAX_PICTURE_FILES = 20  # shown after the run, of those the program wrote into its folder
+MAX_FILES_LOOKED_AT = 1000
+
+
+def display(data: bytes, ident: str | None = None, name: str | None = None) -> None:
+    """Show a picture in the page, after everything printed before it."""
+    flush_standard_streams()
+    wait_until_output_is_read()
+    meta = {key: value for key, value in (("id", ident), ("name", name)) if value is not None}
+    try:
+        write_frame(CONTROL_FD, CONTROL_KIND["display"], to_json(meta).encode() + b"\n" + data)
+    except OSError:
+        pass
+
+
+class ImportHooks:
+    """A finder that lets the usual finders find a module, then readies it for the page."""
+
+    BEFORE = {"matplotlib": "before_matplotlib"}
+    AFTER = {"PIL.ImageShow": "after_pillow_viewers", "matplotlib.backends.backend_agg": "after_backend_agg"}
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name not in self.BEFORE and name not in self.AFTER:
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        if name in self.BEFORE:
+            getattr(self, self.BEFORE[name])()
+        else:
+            run_module = spec.loader.exec_module
+            after = getattr(self, self.AFTER[name])
+
+            def exec_module(module: object) -> None:
+                run_module(module)
+                after(module)
+
+            spec.loader.exec_module = exec_module
+        return spec
+
+    @staticmethod
+    def before_matplotlib() -> None:
+        os.environ.setdefault("MPLBACKEND", MATPLOTLIB_BACKEND)
+        if "MPLCONFIGDIR" in os.environ:
+            return
+        os.makedirs(MATPLOTLIB_HOME, mode=0o700, exist_ok=True)
+        os.environ["MPLCONFIGDIR"] = MATPLOTLIB_HOME
+        try:
+            names = os.listdir(FONT_CACHE)
+        except OSError:
+            return  # not in the image (the local backend): matplotlib builds its font list
+        for file_name in names:
+            target = os.path.join(MATPLOTLIB_HOME, file_name)
+            if not os.path.exists(target):
+                with open(os.path.join(FONT_CACHE, file_name), "rb") as source, open(target, "wb") as copy:
+                    copy.write(source.read())
+
+    @staticmethod
+    def after_backend_agg(backend_agg: object) -> None:
+        """Agg's fonts read from memory: FreeType reads a font file in many small reads, each a
+        system call, which gVisor's kernel serves slowly (a plot's text took 190 ms to draw
+        here, 36 from memory). Only Agg's: the PDF, PostScript and SVG backends use a font's
+        file name, which a font made from bytes has not."""
+        import functools
+        import io
+        import threading
+
+        import matplotlib
+        from matplotlib import ft2font
+
+        @functools.cache
+        def contents(path: str) -> bytes:
+            with open(path, "rb") as file:
+                return file.read()
+
+        @functools.lru_cache(64)
+        def font_of(paths: tuple[str, ...], hinting: float, kerning: float, thread: int) -> object:
+            first, *fallbacks = (io.BytesIO(contents(path)) for path in paths)
+            return ft2font.FT2Font(first, hinting, _kerning_factor=kerning, _fallback_list=[
+                ft2font.FT2Font(font, hinting, _kerning_factor=kerning) for font in fallbacks])
+
+        def get_font(font_filepaths: object, hinting_factor: float | None = None) -> object:
+            if isinstance(font_filepaths, (str, bytes, os.PathLike)):
+                font_filepaths = [font_filepaths]
+            return font_of(tuple(os.path.realpath(path) for path in font_filepaths),
+                           hinting_factor or matplotlib.rcParams["text.hinting_factor"],
+                           matplotlib.rcParams["text.kerning_factor"], threading.get_ident())
+
+        backend_agg.get_font = get_font
+
+    @staticmethod
+    def after_pillow_viewers(image_show: object) -> None:
+        class PageViewer(image_show.Viewer):  # type: ignore[name-defined, misc]
+            """Image.show(): the picture, as PNG, in the page."""
+
+            format = "PNG"
+
+            def show_image(self, image: object, **options: object) -> int:
+                import io
+
+                picture = io.BytesIO()
+                image.save(picture, "PNG")
+                display(picture.getvalue())
+                return 1
+
+        image_show.register(PageViewer, 0)
+
+
+def install() -> None:
+    """Before the program: the import hooks, and the time its picture files count from."""
+    global started
+    started = time.time()
+    if not any(isinstance(finder, ImportHooks) for finder in sys.meta_path):
+        sys.meta_path.insert(0, ImportHooks())
+
+
+started = 0.0
+
+
+def at_exit() -> None:
+    """After the program: figures it left open, then picture files it wrote, are shown."""
+    backend = sys.modules.get("_codyskool_runner.mpl_backend")
+    if backend is not None:
+        try:
+            backend.show_open_figures()
+        except Exception:  # noqa: BLE001 - a figure that cannot be drawn must not hide the exit
+            pass
+    for name in written_pictures(os.getcwd(), started):
+        try:
+            with open(name, "rb") as picture:
+                display(picture.read(), name=name)
+        except OSError:
+            pass
+
+
+def written_pictures(folder: str, since: float) -> list[str]:
+    """Picture files under `folder` changed since `since`, oldest first, by relative name."""
+    found = []
+    looked_at = 0
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
+        for file_name in files:
+            looked_at += 1
+            if looked_at > MAX_FILES_LOOKED_AT:
+                break
+            if os.path.splitext(file_name)[1].lower() not in PICTURE_FILES:
+                continue
+            path = os.path.join(root, file_name)
+            try:
+                changed = os.stat(path).st_mtime
+            except OSError:
+                continue
+            if changed >= since:
+                found.append((changed, os.path.relpath(path, folder)))
+    return [name for _, name in sorted(found)[:MAX_PICTURE_FILES]]
