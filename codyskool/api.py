@@ -51,11 +51,19 @@ def run_program() -> Any:
     if not isinstance(payload, dict):
         raise BadRequest("expected a JSON object with 'language' and 'code'")
     streams: dict[str, list[str]] = {"stdout": [], "stderr": []}
+    displays: list[dict[str, Any]] = []  # a picture with the id of an earlier one replaces it there
     result: dict[str, Any] = {}
 
     def collect(event: str, data: dict[str, Any]) -> None:
         if event == ServerEvent.OUTPUT:
             streams[data["stream"]].append(data["data"])
+        elif event == ServerEvent.DISPLAY:
+            picture = without_run_id(data)
+            ids = [shown.get("id") for shown in displays]
+            if picture.get("id") is not None and picture["id"] in ids:
+                displays[ids.index(picture["id"])] = picture
+            else:
+                displays.append(picture)
         elif event == ServerEvent.EXIT:
             result.update(without_run_id(data))
 
@@ -72,4 +80,5 @@ def run_program() -> Any:
             continue
         run.wait(RESULT_MARGIN_S)
         break
-    return jsonify(stdout="".join(streams["stdout"]), stderr="".join(streams["stderr"]), exit=result)
+    return jsonify(stdout="".join(streams["stdout"]), stderr="".join(streams["stderr"]), displays=displays,
+                   exit=result)

@@ -177,6 +177,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("OPEN_FILES_LIMIT", 256, positive(int), "open files per process", LIMIT),
     Option("OUTPUT_LIMIT_BYTES", 1 << 20, positive(int), "output a run may write before it is stopped",
            LIMIT),
+    Option("DISPLAY_LIMIT_BYTES", 8 << 20, positive(int), "pictures and turtle drawing a run may show "
+           "before it is stopped", LIMIT),
     Option("CODE_LIMIT_BYTES", 64 << 10, positive(int), "size of a program's text", LIMIT),
     Option("STDIN_LIMIT_BYTES", 1 << 20, positive(int), "standard input a run may be given in all", LIMIT),
     Option("WORKDIR_LIMIT_MB", 32, positive(int), "size of the sandbox's writable work dir", LIMIT),
@@ -271,6 +273,7 @@ class Limits:
     pids_limit: int
     open_files_limit: int
     output_limit_bytes: int
+    display_limit_bytes: int
     code_limit_bytes: int
     stdin_limit_bytes: int
     workdir_limit_mb: int

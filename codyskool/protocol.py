@@ -28,6 +28,7 @@ class ClientEvent(StrEnum):
 
 class ServerEvent(StrEnum):
     OUTPUT = "output"
+    DISPLAY = "display"
     PROMPT = "prompt"
     STATUS = "status"
     DIAGNOSTICS = "diagnostics"
@@ -61,6 +62,7 @@ class ExitReason(StrEnum):
     TIMEOUT = "timeout"  # over the CPU, wall-clock or prompt-idle limit
     MEMORY = "memory"  # over the memory limit
     OUTPUT_LIMIT = "output_limit"  # wrote more than the output limit
+    DISPLAY_LIMIT = "display_limit"  # showed more pictures and drawing than the display limit
     COMPILE_ERROR = "compile_error"  # the compiler refused the program
     ERROR = "error"  # the sandbox or the server failed
 
@@ -103,6 +105,11 @@ def parse_stdin(payload: object, limits: Limits) -> StdinRequest:
 
 def output(run_id: str, stream: Stream, text: str) -> Message:
     return ServerEvent.OUTPUT, {"run_id": run_id, "stream": stream, "data": text}
+
+
+def display(payload: dict[str, Any]) -> Message:
+    """A picture: pictures.display_payload makes the payload, from the picture's own bytes."""
+    return ServerEvent.DISPLAY, payload
 
 
 def prompt(run_id: str, text: str) -> Message:

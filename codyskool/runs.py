@@ -14,7 +14,7 @@ import secrets
 import threading
 from enum import StrEnum
 
-from . import protocol
+from . import pictures, protocol
 from .admission import Admission, Ticket
 from .concurrency import Tasks
 from .config import Limits
@@ -26,7 +26,7 @@ from .programs import Program
 from .protocol import Emit, ExitInfo, ExitReason, Phase, StdinRequest, Stream
 from .sandbox import Backend, Execution, SandboxExit, SandboxFailed
 from .sandbox.channel import ChannelError
-from .sandbox.events import ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
+from .sandbox.events import Display, ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
 from .stdin import StdinRelay
 from .watchdog import RunClock, watch
 
@@ -67,6 +67,7 @@ class Run:
         self.output = ProgramOutput(
             limits.output_limit_bytes, lambda stream, text: self.emit(protocol.output(self.id, stream, text)),
             tasks.call_later, keep_stderr=DIAGNOSTICS_SOURCE_LIMIT)
+        self.pictures = pictures.DisplayBudget(limits.display_limit_bytes)
 
     # --- called by the web layer ------------------------------------------------------------
 
@@ -140,6 +141,10 @@ class Run:
             self.clock.prompt_ended()
             if not self.stop_reason and self.output.add(event.stream, event.data):  # after a stop: dropped
                 self.stop(ExitReason.OUTPUT_LIMIT)
+        elif isinstance(event, Display):
+            self.clock.prompt_ended()
+            if not self.stop_reason:
+                self._show(event)
         elif isinstance(event, Resumed):  # the runner saw it busy again after a prompt: its time counts
             self.clock.prompt_ended()
         elif isinstance(event, Prompt):
@@ -156,6 +161,19 @@ class Run:
             self.emit(protocol.status(self.id, event.phase))
         elif isinstance(event, ExitReport):
             self.report = event
+
+    def _show(self, picture: Display) -> None:
+        """A picture, in order with the output before it, or the run's end past the display limit."""
+        self.output.flush()
+        if not self.pictures.take(picture.size):
+            self.output.message(Stream.STDERR, self.pictures.over_message())
+            self.stop(ExitReason.DISPLAY_LIMIT)
+            return
+        payload = pictures.display_payload(self.id, picture)
+        if payload is None:
+            self.output.message(Stream.STDERR, pictures.UNKNOWN_TYPE)
+        else:
+            self.emit(protocol.display(payload))
 
     def _fail(self, message: str) -> None:
         if self.stop_reason is None:

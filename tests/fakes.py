@@ -19,7 +19,7 @@ from codyskool.languages import Language
 from codyskool.protocol import Phase, Stream
 from codyskool.sandbox import Backend, Execution, Job, SandboxExit
 from codyskool.sandbox.channel import FRAME_HEADER, EventDecoder
-from codyskool.sandbox.events import ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
+from codyskool.sandbox.events import Display, ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
 
 Script = Callable[["FakeExecution"], Iterator[SandboxEvent]]
 
@@ -194,6 +194,28 @@ def oom_sandbox(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
     yield running()  # then the host's OOM killer ends the whole sandbox (gVisor's kernel with it)
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
+
+
+def plot(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    yield Output(Stream.STDOUT, b"before\n")
+    yield Display(PNG, len(PNG), ident="figure-1")
+    yield Output(Stream.STDOUT, b"between\n")
+    yield Display(PNG + b"2", len(PNG) + 1, ident="figure-1")  # its next frame
+    yield Display(b"<svg><script>alert(1)</script></svg>", 37, name="b.svg")
+    yield Display(b"<html>not a picture</html>", 26)
+    yield Output(Stream.STDOUT, b"after\n")
+    yield ExitReport(code=0)
+
+
+def picture_flood(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    yield running()
+    while not sandbox.killed:
+        yield Display(PNG, 3 << 20)  # as if each were 3 MiB
+        time.sleep(0.01)
+
+
 def cpu_bound(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
     yield running()
     yield ExitReport(signal="SIGXCPU", cpu_ms=3000)
@@ -215,6 +237,8 @@ SCRIPTS: dict[str, Script] = {
     "compile_error": compile_error,
     "oom": oom,
     "oom_sandbox": oom_sandbox,
+    "plot": plot,
+    "picture_flood": picture_flood,
     "cpu_bound": cpu_bound,
     "split_character": split_character,
 }

@@ -18,7 +18,7 @@ from typing import Any
 from ..config import PROJECT_ROOT
 from ..errors import SandboxFailed
 from ..protocol import Phase, Stream
-from .events import ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
+from .events import Display, ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
 
 WIRE_FILE = PROJECT_ROOT / "sandbox" / "runner" / "wire.py"
 
@@ -111,6 +111,23 @@ def decode_exit(payload: bytes) -> ExitReport:
     )
 
 
+def decode_display(payload: bytes) -> Display:
+    """A JSON line of what the picture is, then its bytes (wire.py's display frame)."""
+    line, newline, data = payload.partition(b"\n")
+    if not newline:
+        raise ChannelError("bad display frame")
+    meta = json_object("display", line)
+    size = optional(meta.get("size"), int)
+    if size is None or data:
+        size = len(data)
+    return Display(data=data, size=size, ident=label(meta.get("id")), name=label(meta.get("name")))
+
+
+def label(value: Any) -> str | None:
+    """A picture's id or file name: the program's own words, so only a short string is kept."""
+    return value[:200] if isinstance(value, str) and value else None
+
+
 DECODERS: dict[str, Callable[[bytes], SandboxEvent | None]] = {
     "ready": lambda _: None,  # the backend reads it before the job; any later one means nothing
     "stdout": lambda payload: Output(Stream.STDOUT, payload),
@@ -119,6 +136,7 @@ DECODERS: dict[str, Callable[[bytes], SandboxEvent | None]] = {
     "resumed": lambda _: Resumed(),
     "status": decode_status,
     "exit": decode_exit,
+    "display": decode_display,
 }
 
 

@@ -35,6 +35,18 @@ class Resumed:
 
 
 @dataclass(frozen=True)
+class Display:
+    """A picture the program showed, its bytes as it sent them (their type is not yet known).
+    ``ident`` names a picture that replaces the last one of its id (a plot's frames), ``name``
+    the file it came from; ``size`` is its size, which for one too large to pass is all there is."""
+
+    data: bytes
+    size: int
+    ident: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class PhaseChanged:
     """The sandbox moved to compiling or running the program."""
 
@@ -58,4 +70,4 @@ class ExitReport:
         return self.phase == "compile"
 
 
-SandboxEvent = Output | Prompt | Resumed | PhaseChanged | ExitReport
+SandboxEvent = Output | Prompt | Resumed | Display | PhaseChanged | ExitReport
