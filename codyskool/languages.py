@@ -34,6 +34,8 @@ class Language:
     address_space: bool = True
     env: dict[str, str] = field(default_factory=dict)
     limits: Mapping[str, float] = field(default_factory=dict)  # lower than the server's, or ignored
+    # Beyond the standard library: {"name", "module" (what a program imports), "version", "about"}
+    libraries: tuple[Mapping[str, str], ...] = ()
 
     @property
     def compiled(self) -> bool:
@@ -60,6 +62,8 @@ class Language:
             "mode": self.mode,
             "compiled": self.compiled,
             "templates": {"hello": self.hello, "input": self.input},
+            "libraries": [{key: library[key] for key in ("name", "version", "about")}
+                          for library in self.libraries],
         }
 
 
@@ -72,11 +76,25 @@ def load_languages(path: Path = REGISTRY_FILE) -> dict[str, Language]:
             if key in entry:
                 entry[key] = tuple(entry[key])
         entry["limits"] = read_limits(language_id, entry.get("limits", {}))
+        entry["libraries"] = read_libraries(language_id, entry.get("libraries", []))
         try:
             languages[language_id] = Language(id=language_id, **entry)
         except TypeError as error:
             raise ConfigError(f"{path.name}: [{language_id}]: {error}") from None
     return languages
+
+
+def read_libraries(language_id: str, libraries: list[Any]) -> tuple[dict[str, str], ...]:
+    """A language's `libraries`: tables of a name, a version and what it is for (and the module a
+    program imports, when it is not the name)."""
+    read = []
+    for library in libraries:
+        if not isinstance(library, dict) or not all(
+                isinstance(library.get(key), str) and library[key] for key in ("name", "version", "about")):
+            raise ConfigError(f"languages.toml: [{language_id}]: each of `libraries` needs a name, a "
+                              "version and an about")
+        read.append({**library, "module": library.get("module", library["name"])})
+    return tuple(read)
 
 
 def read_limits(language_id: str, limits: Mapping[str, Any]) -> dict[str, float]:

@@ -3,6 +3,8 @@
 // Everything a program sends is shown with textContent in <span>s — never parsed as HTML. Output is
 // queued and added to the page once per animation frame, and the oldest text is removed once the
 // console holds more than MAX_CHARS, so a program that floods its output cannot freeze the tab.
+// Pictures are <img>s of data: URLs (an SVG's scripts never run in one), each counted as
+// PICTURE_CHARS of text.
 
 import { AnsiParser, isDefaultStyle, styleKey } from "./ansi.js";
 
@@ -10,6 +12,7 @@ const MAX_CHARS = 2_000_000; // text kept in the console
 const TRIM_TO = 1_500_000; // after a trim, keep this much
 const SPAN_CHARS = 32_768; // a span grows by merging up to this size
 const STICK_PX = 48; // "at the bottom" tolerance for auto-scroll
+const PICTURE_CHARS = 20_000; // what a picture counts for in MAX_CHARS
 
 export class Console {
   /**
@@ -29,6 +32,7 @@ export class Console {
     this.totalChars = 0;
     this.pendingCR = false;
     this.last = null; // {el, key}: the span new text of the same kind is merged into
+    this.pictures = new Map(); // a picture's id -> its <img>, which a later one of that id replaces
     this.focusWanted = false;
     this.running = false;
     this.history = [];
@@ -83,6 +87,7 @@ export class Console {
     this.totalChars = 0;
     this.pendingCR = false;
     this.last = null;
+    this.pictures.clear();
     this.root.classList.remove("is-trimmed");
     this.root.classList.add("is-empty");
   }
@@ -94,6 +99,14 @@ export class Console {
     for (const seg of parser.push(data)) {
       this.enqueue({ type: "text", cls: `out-${stream}`, text: seg.text, style: seg.style });
     }
+  }
+
+  /**
+   * A picture the program showed (a `display` event), on a line of its own.
+   * @param {{mime: string, data: string, id?: string, name?: string}} picture
+   */
+  picture(picture) {
+    this.enqueue({ type: "picture", picture });
   }
 
   /** A prompt: its text inline, then the focused input. */
@@ -180,6 +193,8 @@ export class Console {
       } else if (item.type === "echo") {
         this.appendText("out-stdin user-input", item.text, null);
         if (item.eof) this.appendBlockless("eof-marker", "^D\n");
+      } else if (item.type === "picture") {
+        this.appendPicture(item.picture);
       } else if (item.type === "block") {
         const span = el("span", `${item.cls} block`);
         span.textContent = item.text;
@@ -196,6 +211,31 @@ export class Console {
       this.input.focus();
     }
     this.focusWanted = false;
+  }
+
+  appendPicture({ mime, data, id, name }) {
+    const src = `data:${mime};base64,${mime === "image/svg+xml" ? base64OfText(data) : data}`;
+    const shown = id && this.pictures.get(id);
+    if (shown && shown.isConnected) {
+      shown.src = src; // the next frame of a plot: in place
+      return;
+    }
+    // Spans, not <figure>: the console's text is a <pre>, which holds phrasing content only.
+    const figure = el("span", "console-picture block");
+    const img = el("img");
+    img.src = src;
+    img.alt = name ? `Picture ${name}` : "Picture from the program";
+    figure.append(img);
+    if (name) {
+      const caption = el("span", "console-picture-name");
+      caption.textContent = name;
+      figure.append(caption);
+    }
+    this.out.insertBefore(figure, this.inputLine);
+    if (id) this.pictures.set(id, img);
+    this.totalChars += PICTURE_CHARS;
+    this.pendingCR = false;
+    this.last = null;
   }
 
   appendBlockless(cls, text) {
@@ -271,7 +311,7 @@ export class Console {
     while (this.totalChars > TRIM_TO) {
       const node = this.out.firstChild;
       if (!node || node === this.inputLine) break;
-      this.totalChars -= node.textContent.length;
+      this.totalChars -= node.textContent.length + (node.classList?.contains("console-picture") ? PICTURE_CHARS : 0);
       node.remove();
     }
     if (this.last && this.last.el.parentNode !== this.out) this.last = null;
@@ -360,6 +400,13 @@ export class Console {
     const data = lines.join("\n") + "\n";
     if (this.send({ data }, data)) input.value = rest;
   }
+}
+
+function base64OfText(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 function el(tag, className) {

@@ -192,7 +192,7 @@ export async function initEmbed(appRef) {
     }
   }
 
-  for (const name of ["output", "prompt", "status", "exit", "error"]) {
+  for (const name of ["output", "display", "prompt", "status", "exit", "error"]) {
     app.on(name, (data) => post(name, data));
   }
   app.on("run", (data) => post("started", data));

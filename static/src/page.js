@@ -30,7 +30,7 @@ let term = null; // the Console
 let client = null; // the RunClient
 let runCode = ""; // the program as it was when the current run started
 
-// What the page's other modules listen to: "connect", "run" (a run was accepted), "output",
+// What the page's other modules listen to: "connect", "run" (a run was accepted), "output", "display",
 // "prompt", "status", "exit", "error".
 const listeners = new Map();
 function on(name, listener) {
@@ -142,6 +142,11 @@ function onOutput(data) {
   notify("output", data);
 }
 
+function onDisplay(data) {
+  term.picture(data);
+  notify("display", data);
+}
+
 function onPrompt(data) {
   term.prompt(data.text);
   notify("prompt", data);
@@ -181,6 +186,7 @@ const REASONS = {
   timeout: ["timed out", "Timed out"],
   memory: ["memory limit exceeded", "Memory limit exceeded"],
   output_limit: ["output limit reached", "Output limit reached"],
+  display_limit: ["picture limit reached", "Picture limit reached"],
   compile_error: ["compile error", "Compile error"],
   error: ["sandbox error", "Sandbox error"],
 };
@@ -276,7 +282,7 @@ export function startPage() {
 
   term = new Console($("console"), { onInput: (payload) => client.sendStdin(payload) });
   client = new RunClient(io({ reconnectionDelayMax: 5000 }), {
-    onStarted, onOutput, onPrompt, onStatus, onDiagnostics, onExit, onError, onRefused,
+    onStarted, onOutput, onDisplay, onPrompt, onStatus, onDiagnostics, onExit, onError, onRefused,
     onConnect, onDisconnect, onConnectError,
   });
 

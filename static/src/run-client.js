@@ -24,6 +24,12 @@
  * @typedef {{run_id: string, stream: "stdout" | "stderr", data: string}} OutputEvent
  */
 /**
+ * `display`: a picture the program showed. `data` is base64, or the SVG's text; a picture with
+ * the `id` of an earlier one replaces it (a plot's frames); `name` is the file it came from.
+ * @typedef {{run_id: string, mime: PictureType, data: string, id?: string, name?: string}} DisplayEvent
+ * @typedef {"image/png" | "image/jpeg" | "image/gif" | "image/svg+xml"} PictureType
+ */
+/**
  * `prompt`: the program waits for a line of input; `text` is the prompt ("" when it has none).
  * @typedef {{run_id: string, text: string}} PromptEvent
  */
@@ -41,7 +47,7 @@
  */
 /**
  * Why a run ended (docs/protocol.md, `exit`).
- * @typedef {"exited" | "killed" | "timeout" | "memory" | "output_limit" | "compile_error" | "error"} ExitReason
+ * @typedef {"exited" | "killed" | "timeout" | "memory" | "output_limit" | "display_limit" | "compile_error" | "error"} ExitReason
  */
 /**
  * `exit`: sent exactly once for every accepted run.
@@ -58,6 +64,7 @@
  * @typedef {object} RunCallbacks
  * @property {(run: {run_id: string}) => void} [onStarted]  the run was accepted
  * @property {(event: OutputEvent) => void} [onOutput]
+ * @property {(event: DisplayEvent) => void} [onDisplay]
  * @property {(event: PromptEvent) => void} [onPrompt]
  * @property {(event: StatusEvent) => void} [onStatus]  only while the run is running
  * @property {(event: DiagnosticsEvent) => void} [onDiagnostics]
@@ -86,6 +93,7 @@ const text = (value) => (typeof value === "string" ? value : "");
 // Each event about a run: its payload as the callbacks get it, and the callback's name.
 const RUN_EVENTS = {
   output: (d) => ["onOutput", { run_id: d.run_id, stream: d.stream === "stderr" ? "stderr" : "stdout", data: text(d.data) }],
+  display: (d) => ["onDisplay", displayEvent(d)],
   prompt: (d) => ["onPrompt", { run_id: d.run_id, text: text(d.text) }],
   status: (d) => ["onStatus", { run_id: d.run_id, phase: d.phase, position: d.position }],
   diagnostics: (d) => ["onDiagnostics", { run_id: d.run_id, items: Array.isArray(d.items) ? d.items : [] }],
@@ -94,6 +102,16 @@ const RUN_EVENTS = {
   }],
   error: (d) => ["onError", errorEvent(d)],
 };
+
+export const PICTURE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/svg+xml"];
+
+function displayEvent(d) {
+  if (!PICTURE_TYPES.includes(d.mime)) return null; // the server sends no other kind
+  const picture = { run_id: d.run_id, mime: d.mime, data: text(d.data) };
+  if (typeof d.id === "string" && d.id) picture.id = d.id;
+  if (typeof d.name === "string" && d.name) picture.name = d.name;
+  return picture;
+}
 
 function errorEvent(data) {
   const message = text(data.message) || "Error";
@@ -222,7 +240,7 @@ export class RunClient {
     if (name === "status" && !this.running) return;
     if (name === "exit") this.running = false;
     const [callback, event] = RUN_EVENTS[name](data);
-    this.call(callback, event);
+    if (event) this.call(callback, event);
   }
 
   connect() {

@@ -305,3 +305,22 @@ describe("the connection", () => {
     assert.equal(client.kill(), false);
   });
 });
+
+describe("pictures", () => {
+  test("a display event reaches onDisplay with only the fields of the protocol", () => {
+    started("r1");
+    socket.fire("display", { run_id: "r1", mime: "image/png", data: "iVBORw0K", id: "figure-1", extra: 1 });
+    socket.fire("display", { run_id: "r1", mime: "image/svg+xml", data: "<svg/>", name: "a.svg" });
+    assert.deepEqual(record.calls.slice(1), [
+      ["onDisplay", { run_id: "r1", mime: "image/png", data: "iVBORw0K", id: "figure-1" }],
+      ["onDisplay", { run_id: "r1", mime: "image/svg+xml", data: "<svg/>", name: "a.svg" }],
+    ]);
+  });
+
+  test("a picture of a type the protocol does not name is dropped", () => {
+    started("r1");
+    socket.fire("display", { run_id: "r1", mime: "text/html", data: "<b>hi</b>" });
+    socket.fire("display", { run_id: "r2", mime: "image/png", data: "x" });
+    assert.deepEqual(record.calls.slice(1), []);
+  });
+});

@@ -1,0 +1,129 @@
+"""Pictures from real Python programs in real sandboxes: matplotlib, Pillow and picture files
+(docs/graphics.md), through the live server's Socket.IO events and POST /api/run."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Iterator
+
+import pytest
+import requests
+from conftest import LiveServer, RunClient, brief
+
+from codyskool.languages import load_languages
+
+pytestmark = pytest.mark.live
+
+TWO_PLOTS = """\
+import matplotlib.pyplot as plt
+print("first")
+plt.plot([1, 2, 3], [3, 1, 2])
+plt.show()
+print("second")
+plt.bar(["a", "b"], [2, 5])
+plt.show()
+print("done")
+"""
+
+
+@pytest.fixture
+def client(docker_server: LiveServer) -> Iterator[RunClient]:
+    run_client = RunClient(docker_server.url)
+    yield run_client
+    run_client.close()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR", data[:16]
+    return struct.unpack(">II", data[16:24])
+
+
+def test_two_figures_arrive_as_pngs_between_the_lines_around_them(client: RunClient) -> None:
+    result = client.run_to_exit(TWO_PLOTS)
+    assert result.exit["reason"] == "exited" and result.exit["code"] == 0, brief(result.events)
+    order = [payload["data"] if name == "output" else "<picture>"
+             for name, payload in result.events if name in ("output", "display")]
+    assert order == ["first\n", "<picture>", "second\n", "<picture>", "done\n"], order
+    pictures = result.of("display")
+    assert [picture["mime"] for picture in pictures] == ["image/png", "image/png"]
+    assert [png_size(base64.b64decode(picture["data"])) for picture in pictures] == [(640, 480)] * 2
+    assert pictures[0]["id"] != pictures[1]["id"], "a new figure after show() is a new picture"
+    assert result.stderr == ""
+
+
+def test_the_api_answers_with_the_pictures(docker_server: LiveServer) -> None:
+    code = TWO_PLOTS + "plt.plot([0, 1])\nplt.savefig('line.png')\n"  # left open, and saved
+    body = requests.post(f"{docker_server.url}/api/run", json={"language": "python", "code": code},
+                         timeout=60).json()
+    assert body["exit"]["reason"] == "exited", body
+    assert body["stdout"] == "first\nsecond\ndone\n"
+    assert [(shown["mime"], shown.get("name")) for shown in body["displays"]] == [
+        ("image/png", None), ("image/png", None), ("image/png", None), ("image/png", "line.png")]
+    for shown in body["displays"]:
+        png_size(base64.b64decode(shown["data"]))
+
+
+def test_pillow_show_and_written_pictures_of_each_kind(client: RunClient) -> None:
+    code = """\
+from PIL import Image
+image = Image.new("RGB", (40, 20), "white")
+for x in range(40):
+    image.putpixel((x, 10), (255, 0, 0))
+image.show()
+image.save("pixels.gif")
+image.save("pixels.jpg")
+open("drawing.svg", "w").write('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8">'
+                               '<script>alert(1)</script><rect width="8" height="8"/></svg>')
+open("fake.png", "w").write("<html>not a picture</html>")
+"""
+    result = client.run_to_exit(code)
+    pictures = result.of("display")
+    shown = [(picture["mime"], picture.get("name")) for picture in pictures]
+    assert shown[0] == ("image/png", None), brief(result.events)  # show(), then the files it wrote
+    assert sorted(shown[1:]) == [("image/gif", "pixels.gif"), ("image/jpeg", "pixels.jpg"),
+                                 ("image/svg+xml", "drawing.svg")], brief(result.events)
+    assert png_size(base64.b64decode(pictures[0]["data"])) == (40, 20)
+    svg = next(picture for picture in pictures if picture["mime"] == "image/svg+xml")
+    assert "<script>" in svg["data"], "sent as it is: the page shows it as an inert <img>"
+    assert "A picture was not shown: it is not a PNG, JPEG, GIF or SVG image." in result.stderr
+
+
+def test_a_plot_animates_in_place(client: RunClient) -> None:
+    code = """\
+import matplotlib.pyplot as plt
+for n in range(1, 4):
+    plt.cla()
+    plt.plot(range(n))
+    plt.pause(0.3)
+"""
+    result = client.run_to_exit(code, timeout=30)
+    pictures = result.of("display")
+    assert result.exit["reason"] == "exited", brief(result.events)
+    assert len(pictures) >= 2 and len({picture["id"] for picture in pictures}) == 1, brief(result.events)
+
+
+def test_the_display_limit_stops_a_run(client: RunClient) -> None:
+    noise = """\
+import os
+from PIL import Image
+for _ in range(4):
+    Image.frombytes("L", (1500, 1500), os.urandom(1500 * 1500)).show()  # 2.2 MB of PNG each
+print("not reached")
+"""
+    result = client.run_to_exit(noise, timeout=30)
+    assert result.exit["reason"] == "display_limit", brief(result.events)
+    assert 1 <= len(result.of("display")) <= 3
+    assert "more than the picture limit of 8 MiB" in result.stderr
+    assert "not reached" not in result.stdout
+
+
+def test_every_library_listed_imports_at_its_version(client: RunClient) -> None:
+    libraries = load_languages()["python"].libraries
+    code = "".join(f"import {module}\nprint({module}.__version__)\n"
+                   for module in (library["module"] for library in libraries))
+    result = client.run_to_exit(code)
+    versions = result.stdout.split()
+    assert len(versions) == len(libraries), brief(result.events)
+    for library, version in zip(libraries, versions, strict=True):
+        assert version.startswith(library["version"] + "."), (library, version)
