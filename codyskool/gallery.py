@@ -51,9 +51,12 @@ def load_index(directory: Path = GALLERY_DIR) -> dict[str, dict[str, str]]:
 
 
 def examples_for(language: Language, directory: Path = GALLERY_DIR) -> list[Example]:
-    """The language's examples in the order of the index; names without a file are skipped."""
+    """The language's examples in the order of the index: those of every language, and those whose
+    `languages` name it; names without a file are skipped."""
     found = []
     for name, entry in load_index(directory).items():
+        if language.id not in entry.get("languages", [language.id]):
+            continue
         path = directory / language.id / f"{name}{extension(language)}"
         if path.is_file():
             found.append(Example(language.id, name, entry["title"], entry.get("summary", ""), path))

@@ -13,7 +13,13 @@ from codyskool.languages import load_languages
 
 LANGUAGES = load_languages()
 INDEX = tomllib.loads((GALLERY_DIR / INDEX_FILE).read_text())
-NAMES = ["hello", "input", "loops", "functions", "game"]
+NAMES = ["hello", "input", "loops", "functions", "game"]  # every language's
+PICTURES = ["plot", "chart", "pixels"]  # Python's only: they show pictures
+
+
+def names_of(language: str) -> list[str]:
+    return NAMES + (PICTURES if language == "python" else [])
+
 
 # What each example is given on stdin, and what it must print with that input. The game's secret
 # is random, but 0 is always too low and 101 always too high; then the input ends.
@@ -24,13 +30,18 @@ EXPECTED = {
     "loops": ["Counting: 5", "1 + 2 + ... + 100 = 5050", "*********"],
     "functions": ["5! = 120", "2 3 5 7 11 13 17 19 23 29", "Hello, Ada!", "Welcome, Alan!"],
     "game": ["Please type a whole number.", "Too low.", "Too high.", "Bye! The number was"],
+    "plot": ["Drawing the plot...", "Done."],
+    "chart": ["How many of each kind:", "dog     3"],
+    "pixels": ["An image of 256 x 160 pixels:"],
 }
+PICTURES_SHOWN = {"plot": 1, "chart": 1, "pixels": 1}
 
 
 def test_index_names_every_example_with_a_title():
-    assert list(INDEX) == NAMES
-    for entry in INDEX.values():
+    assert list(INDEX) == NAMES + PICTURES
+    for name, entry in INDEX.items():
         assert entry["title"] and entry["summary"]
+        assert entry.get("languages") == (["python"] if name in PICTURES else None)
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
@@ -38,8 +49,8 @@ def test_every_language_has_every_example(language: str):
     folder = GALLERY_DIR / language
     files = sorted(path.name for path in folder.iterdir())
     ext = extension(LANGUAGES[language])
-    assert files == sorted(f"{name}{ext}" for name in NAMES)
-    for name in NAMES:
+    assert files == sorted(f"{name}{ext}" for name in names_of(language))
+    for name in names_of(language):
         text = (folder / f"{name}{ext}").read_text(encoding="utf-8")
         assert text.endswith("\n") and text.strip()
         if language == "java":
@@ -60,7 +71,7 @@ def gallery_server(request) -> LiveServer:
 def test_examples_api_and_partial(gallery_server: LiveServer):
     listed = requests.get(gallery_server.url + "/api/examples", timeout=10).json()["examples"]
     assert {(e["language"], e["name"]) for e in listed} == {
-        (lang, name) for lang in LANGUAGES for name in NAMES
+        (lang, name) for lang in LANGUAGES for name in names_of(lang)
     }
     one = requests.get(gallery_server.url + "/api/examples/ruby/game", timeout=10).json()
     assert one["title"] == "Guess the number"
@@ -86,12 +97,15 @@ def run_example(server: LiveServer, language: str, name: str) -> tuple[str, dict
 
 
 def test_every_example_runs(gallery_server: LiveServer):
-    jobs = [(language, name) for language in sorted(LANGUAGES) for name in NAMES]
+    jobs = [(language, name) for language in sorted(LANGUAGES) for name in names_of(language)]
     results = [run_example(gallery_server, *job) for job in jobs]  # one at a time: two cores
     failures = []
     for (label, result), (_, name) in zip(results, jobs, strict=True):
         exit_info = result["exit"]
         ok = (exit_info.get("reason"), exit_info.get("code")) == ("exited", 0)
+        pictures = [shown["mime"] for shown in result["displays"]]
+        if pictures != ["image/png"] * PICTURES_SHOWN.get(name, 0):
+            failures.append(f"{label}: pictures {pictures}")
         if not ok or not all(line in result["stdout"] for line in EXPECTED[name]):
             failures.append(
                 f"{label}: {exit_info} stdout={result['stdout'][-400:]!r} stderr={result['stderr'][-300:]!r}"
