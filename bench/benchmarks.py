@@ -23,6 +23,7 @@ FLOOD = (
     f"for _ in range({FLOOD_BYTES // FLOOD_LINE_BYTES}):\n"
     "    print(line)\n"
 )
+PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nplt.title('bench')\nplt.show()\n"
 SLEEPER = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"  # killed once measured
 
 
@@ -59,6 +60,42 @@ def bench_latency(server: BenchServer, runs: int, warmup: int, settings: Setting
         "pool_full_level": server.pool_full,
         "not_refilled_in_time": not_refilled,
         "pool_counts": counter_deltas(before, after),
+    }
+
+
+def bench_plot(server: BenchServer, settings: Settings) -> dict[str, Any]:
+    """A matplotlib line plot as a learner runs one, each once the pool is full again: the time
+    from `run` to its `display` (the picture in the page) and to its `exit`."""
+    client = BenchClient(server.url)
+    to_picture: list[float] = []
+    to_exit: list[float] = []
+    failures: list[str] = []
+    try:
+        for index in range(settings.plot_warmup + settings.plot_runs):
+            server.wait_pool_full()
+            time.sleep(settings.settle_s)
+            emitted, run_id = client.start(PLOT)
+            result = RunResult()
+            seen: dict[str, float] = {}
+
+            def until(name: str, _payload: dict[str, Any], seen: dict[str, float] = seen) -> bool:
+                seen.setdefault(name, time.perf_counter())
+                return name == "exit"
+
+            client.wait_for(run_id, until, result, 60)
+            if "display" not in seen or result.reason != "exited" or result.stderr_bytes:
+                failures.append(f"picture={'display' in seen} {result.problem()}")
+            elif index >= settings.plot_warmup:
+                to_picture.append(seen["display"] - emitted)
+                to_exit.append(seen["exit"] - emitted)
+    finally:
+        client.close()
+    return {
+        "to_picture": summarize_ms(to_picture, samples=True),
+        "to_exit": summarize_ms(to_exit, samples=True),
+        "warmup": settings.plot_warmup,
+        "errors": len(failures),
+        "error_samples": failures[:5],
     }
 
 

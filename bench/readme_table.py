@@ -80,6 +80,14 @@ def output(rows: dict[str, Any], _results: dict[str, Any]) -> str | None:
     return cell + ("" if flood["all_complete"] else ", bytes missing")
 
 
+def plot(rows: dict[str, Any], _results: dict[str, Any]) -> str | None:
+    row = rows.get("plot")
+    if not isinstance(row, dict) or "to_picture" not in row or "p50_ms" not in row["to_picture"]:
+        return None
+    cell = f"{num(row['to_picture']['p50_ms'])} / {num(row['to_exit']['p50_ms'])} ms"
+    return cell + (f" ({row['errors']} errors)" if row["errors"] else "")
+
+
 def memory(rows: dict[str, Any], _results: dict[str, Any]) -> str | None:
     row = rows.get("memory")
     if not isinstance(row, dict) or "none_kb" not in row:
@@ -97,6 +105,7 @@ ROWS: tuple[tuple[str, str, Cell, tuple[str, ...]], ...] = (  # what, its benchm
     ("container churn ceiling (create + start + wait + remove, 8 in parallel)", "churn", churn, ()),
     ("runs per second with 1 / 8 / 32 clients", "throughput", throughput, ("runs_8_vs_churn", "no_errors")),
     (f"{FLOOD_BYTES // MB} MB printed by one program", "bytes", output, ("bytes_50mb",)),
+    ("matplotlib line plot, `run` → its picture / → `exit`, warm pool, p50", "plot", plot, ("plot_p50",)),
     ("server memory: idle / +100 idle connections / +32 running programs", "memory", memory,
      ("idle_memory",)),
 )  # fmt: skip

@@ -188,6 +188,22 @@ def output_section(results: dict[str, Any], targets: list[Target]) -> list[str]:
     return [render_table(header, rows), ""]
 
 
+def plot_section(results: dict[str, Any], targets: list[Target]) -> list[str]:
+    rows = []
+    for runtime, plot in rows_of(results, "plot"):
+        if "error" in plot:
+            rows.append(["matplotlib plot, warm", runtime, "-", "-", error_cell(plot)])
+            continue
+        picture, end = plot["to_picture"], plot["to_exit"]
+        errors = f"{plot['errors']} errors" if plot["errors"] else ""
+        notes = joined(errors, marks(targets, runtime, "plot_p50"))
+        to_picture = f"{ms(picture.get('p50_ms'))} / {ms(picture.get('p95_ms'))}"
+        rows.append(["matplotlib plot, warm", runtime, to_picture, ms(end.get("p50_ms")), notes])
+    if not rows:
+        return []
+    return [render_table(["Pictures", "runtime", "to picture p50 / p95", "to exit p50", "notes"], rows), ""]
+
+
 def memory_rows(runtime: str, memory: dict[str, Any], targets: list[Target]) -> list[list[str]]:
     if "error" in memory:
         return [["-", runtime, "-", "-", error_cell(memory)]]
@@ -240,7 +256,7 @@ def report(document: dict[str, Any], summary: str = "") -> str:
     results = document["results"]
     targets = [Target(**target) for target in document["targets"]]
     lines = [*header_lines(document), ""]
-    for section in (latency_section, throughput_section, output_section, memory_section):
+    for section in (latency_section, throughput_section, output_section, plot_section, memory_section):
         lines += section(results, targets)
     lines += targets_section(targets)
     failed = failures(results)

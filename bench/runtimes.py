@@ -15,7 +15,8 @@ from bench.references import churn_config, churn_once
 from codyskool.sandbox.engine import Engine, EngineError
 
 ENV = "CODYSKOOL_BENCH_RUNTIMES"  # e.g. `runc` or `runc,runsc`; empty: every registered runtime
-ALIASES = {"io.containerd.runc.v2": "runc"}  # newer engines list runc under its shim's name too
+# Engines also list runc under its shims' names (the v1 and the v2 shim): the same runc
+ALIASES = {"io.containerd.runc.v2": "runc", "io.containerd.runtime.v1.linux": "runc"}
 ORDER = ("runc", "runsc")  # the baseline first, then gVisor, then any other in name order
 
 

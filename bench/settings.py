@@ -21,6 +21,8 @@ class Settings:
     loop_seconds: float = 15.0
     flood_repeats: int = 3
     idle_connections: int = 100
+    plot_runs: int = 10  # matplotlib plots, from `run` to the picture and to the exit
+    plot_warmup: int = 2
     running_programs: int = 32
     settle_s: float = 0.1  # pause once the pool is full again, before a paced run
     pool_sizes: str | None = None  # CODYSKOOL_POOL_SIZES of the pool server; None: its default
@@ -36,4 +38,6 @@ QUICK = Settings(
     cold_warmup=1,
     loop_seconds=3.0,
     flood_repeats=1,
+    plot_runs=3,
+    plot_warmup=1,
 )

@@ -1,4 +1,4 @@
-"""The targets of issues 6 and 12, checked against the results of one run, runtime by runtime.
+"""The targets of issues 6, 12 and 13, checked against the results of one run, runtime by runtime.
 
 Issue 6's targets hold under runc (and any runtime but runsc); issue 12's under runsc: a warm
 hello world within 20 ms and 1.5 times a bare interpreter, and 8 clients within 90% of gVisor's
@@ -94,6 +94,15 @@ def idle_memory(rows: dict[str, Any], _results: dict[str, Any]) -> Found:
     return f"+{delta:.1f} MB with {memory['idle_connections']}", delta < 50
 
 
+def plot_p50(limit_ms: float, rows: dict[str, Any], _results: dict[str, Any]) -> Found:
+    plot = dig(rows, "plot")
+    picture = dig(plot, "to_picture", "p50_ms")
+    if picture is None:
+        return None
+    measured = f"{picture} ms" + (f", {plot['errors']} errors" if plot["errors"] else "")
+    return measured, picture < limit_ms and plot["errors"] == 0
+
+
 @dataclass(frozen=True)
 class Goal:
     key: str
@@ -125,9 +134,15 @@ ISSUE_12_RUNSC = (
 )  # fmt: skip
 
 
+ISSUE_13 = (
+    Goal("plot_p50", 13, "a matplotlib plot, `run` to its picture, warm, p50 < 1.5 s", "< 1.5 s",
+         partial(plot_p50, 1500)),
+)  # fmt: skip
+
+
 def goals_for(runtime: str) -> tuple[Goal, ...]:
-    """Issue 12's targets under gVisor, issue 6's under runc and any other runtime."""
-    return ISSUE_12_RUNSC if runtime == "runsc" else ISSUE_6
+    """Issue 12's targets under gVisor, issue 6's under runc and any other runtime; issue 13's under both."""
+    return (ISSUE_12_RUNSC if runtime == "runsc" else ISSUE_6) + ISSUE_13
 
 
 def evaluate_targets(results: dict[str, Any]) -> list[Target]:

@@ -64,11 +64,12 @@ def test_runsc_has_issue_12_targets_and_runc_keeps_issue_6() -> None:
     doc = document(runtime_rows(warm=25.0, churn=4.0, eight=3.8))
     assert verdicts(doc, "runc") == {
         "warm_p50": True, "warm_vs_bare": True, "warm_vs_docker": True, "runs_8_vs_churn": True,
-        "no_errors": True, "bytes_50mb": True, "idle_memory": None,
+        "no_errors": True, "bytes_50mb": True, "idle_memory": None, "plot_p50": None,
     }  # fmt: skip
     # 25 ms: within issue 6's 30 ms, not within issue 12's 20 ms nor 1.5 x the bare 12 ms
     assert verdicts(doc, "runsc") == {
         "warm_p50": False, "warm_vs_bare": False, "runs_8_vs_churn": True, "no_errors": True,
+        "plot_p50": None,
     }  # fmt: skip
 
 
@@ -129,3 +130,14 @@ def test_the_churn_ceiling_is_the_mean_of_before_and_after_the_servers() -> None
     assert (churn["before_per_second"], churn["after_per_second"]) == (4.0, 6.0)
     assert bracketed(before, {"error": "Docker went away"}) == before
     assert churn_cell({"churn": churn}, {}) == "5.0 /s (mean of 4.0 before the servers and 6.0 after)"
+
+
+def test_a_plot_is_checked_against_issue_13s_target_under_both_runtimes() -> None:
+    def plot(p50_ms: float, errors: int = 0) -> dict:
+        return {"to_picture": {"p50_ms": p50_ms}, "to_exit": {"p50_ms": p50_ms + 20}, "errors": errors}
+
+    rows = runtime_rows(warm=15.0, churn=4.0, eight=3.8)
+    assert verdicts(document({**rows, "plot": plot(1400.0)}), "runsc")["plot_p50"] is True
+    assert verdicts(document({**rows, "plot": plot(1600.0)}), "runsc")["plot_p50"] is False
+    assert verdicts(document({**rows, "plot": plot(900.0, errors=1)}), "runsc")["plot_p50"] is False
+    assert "| matplotlib line plot" in readme_table(document({**rows, "plot": plot(1600.0)}))
