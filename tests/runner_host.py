@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from codyskool.sandbox.channel import FrameDecoder, encode_job
+from codyskool.sandbox.channel import FrameDecoder, encode_job, input_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "sandbox" / "runner"
@@ -63,14 +63,27 @@ class Runner:
         if job_after_s:
             self.wait_for("ready")
             time.sleep(job_after_s)
-        self.write(encode_job(job))
+        self.send(encode_job(job))
 
-    def write(self, data: bytes) -> None:
+    def send(self, data: bytes) -> None:
         self.process.stdin.write(data)
         self.process.stdin.flush()
 
+    def write(self, data: bytes) -> None:
+        """For the program's stdin, as the server sends it: in input frames."""
+        if data:
+            self.send(input_frame("stdin", data))
+
+    def event(self, event: dict[str, Any]) -> None:
+        self.send(input_frame("event", json.dumps(event).encode()))
+
     def close_stdin(self) -> None:
-        self.process.stdin.close()
+        """The program's stdin ends, then the runner's (the server gone)."""
+        try:
+            self.send(input_frame("eof"))
+            self.process.stdin.close()
+        except BrokenPipeError:  # the runner has ended
+            pass
 
     def read_some(self, timeout: float) -> bool:
         """Read what has come within the timeout; False once the runner's stdout has ended."""
@@ -105,7 +118,10 @@ class Runner:
         stderr = self.process.stderr.read().decode()
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if not stream.closed:
-                stream.close()
+                try:
+                    stream.close()
+                except BrokenPipeError:  # what close_stdin could not send: the runner had ended
+                    pass
         return Result(self.frames, stderr)
 
 

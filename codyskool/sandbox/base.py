@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SandboxFailed
-from .channel import EventDecoder, encode_job
+from .channel import INPUT_CHUNK, EventDecoder, encode_job, input_frame
 from .events import ExitReport, SandboxEvent
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class Job:
     # process to (uids.py gives each sandbox one). None: the runner's own (the local backend).
     uid: int | None = None
     watch_stdin: bool = False  # report a program blocked reading stdin as waiting at a prompt
+    canvas_events: bool = False  # a page may send clicks and keys for a turtle (not POST /api/run)
     bounded_address_space: bool = True  # False for runtimes that reserve far more than they use
     language: str = ""  # for the backend (which pool to take from), not sent to the runner
 
@@ -70,6 +71,10 @@ class Execution(ABC):
     @abstractmethod
     def close_stdin(self) -> None: ...
 
+    def send_event(self, event: bytes) -> None:
+        """A click or key in the page's canvas, as JSON, for the program (a turtle's handlers).
+        Raises SandboxFailed when the sandbox has gone; a backend without events drops it."""
+
     @abstractmethod
     def kill(self) -> None:
         """Stop everything in the sandbox now. Safe to call more than once."""
@@ -82,11 +87,35 @@ class Execution(ABC):
 
 
 class FramedExecution(Execution):
-    """An execution whose runner reports in frames (sandbox/runner/wire.py): Docker and local."""
+    """An execution whose runner talks in frames (sandbox/runner/wire.py): Docker and local. The
+    job goes to the runner's stdin, then input frames: the program's stdin, its end, canvas events."""
+
+    stdin_ended = False
 
     @abstractmethod
     def read(self) -> bytes:
         """The next bytes of the runner's framed output; b"" once the sandbox has ended."""
+
+    @abstractmethod
+    def send(self, data: bytes) -> None:
+        """Bytes to the runner's stdin (the job, then input frames). Raises SandboxFailed."""
+
+    def write(self, data: bytes) -> None:
+        if self.stdin_ended:
+            raise SandboxFailed("stdin is closed")
+        for start in range(0, len(data), INPUT_CHUNK):
+            self.send(input_frame("stdin", data[start : start + INPUT_CHUNK]))
+
+    def close_stdin(self) -> None:
+        if not self.stdin_ended:
+            self.stdin_ended = True
+            try:
+                self.send(input_frame("eof"))
+            except SandboxFailed:
+                pass  # the sandbox has ended: its stdin with it
+
+    def send_event(self, event: bytes) -> None:
+        self.send(input_frame("event", event))
 
     def events(self) -> Iterator[SandboxEvent]:
         decoder = EventDecoder()

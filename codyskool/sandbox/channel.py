@@ -16,9 +16,10 @@ from types import ModuleType
 from typing import Any
 
 from ..config import PROJECT_ROOT
+from ..drawing import read_commands
 from ..errors import SandboxFailed
 from ..protocol import Phase, Stream
-from .events import Display, ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
+from .events import Display, Drawing, ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
 
 WIRE_FILE = PROJECT_ROOT / "sandbox" / "runner" / "wire.py"
 
@@ -42,6 +43,8 @@ JOB_HEADER = wire.JOB_HEADER
 KINDS: dict[bytes, str] = wire.FRAME_KINDS
 MAX_FRAME: int = wire.MAX_FRAME
 READY_FRAME = FRAME_HEADER.pack(b"r", 0)  # the runner's first words: it waits for its job
+INPUT_KIND: dict[str, bytes] = wire.INPUT_KIND
+INPUT_CHUNK = 1 << 16  # stdin goes to the runner in frames of at most this much
 
 
 class ChannelError(SandboxFailed):
@@ -54,6 +57,11 @@ def encode_job(job: dict[str, Any]) -> bytes:
     """The job for the runner, in marshal's format 4 (the same in every Python 3 since 3.4)."""
     body = marshal.dumps(job, 4)
     return JOB_HEADER.pack(len(body)) + body
+
+
+def input_frame(name: str, payload: bytes = b"") -> bytes:
+    """A frame for the runner's stdin, after the job: "stdin", "eof" or "event" (wire.INPUT_KINDS)."""
+    return FRAME_HEADER.pack(INPUT_KIND[name], len(payload)) + payload
 
 
 class FrameDecoder:
@@ -111,6 +119,10 @@ def decode_exit(payload: bytes) -> ExitReport:
     )
 
 
+def decode_prompt(report: dict[str, Any]) -> Prompt:
+    return Prompt(str(report.get("text", "")), canvas=report.get("canvas") is True)
+
+
 def decode_display(payload: bytes) -> Display:
     """A JSON line of what the picture is, then its bytes (wire.py's display frame)."""
     line, newline, data = payload.partition(b"\n")
@@ -132,11 +144,12 @@ DECODERS: dict[str, Callable[[bytes], SandboxEvent | None]] = {
     "ready": lambda _: None,  # the backend reads it before the job; any later one means nothing
     "stdout": lambda payload: Output(Stream.STDOUT, payload),
     "stderr": lambda payload: Output(Stream.STDERR, payload),
-    "prompt": lambda payload: Prompt(str(json_object("prompt", payload).get("text", ""))),
+    "prompt": lambda payload: decode_prompt(json_object("prompt", payload)),
     "resumed": lambda _: Resumed(),
     "status": decode_status,
     "exit": decode_exit,
     "display": decode_display,
+    "turtle": lambda payload: Drawing(read_commands(payload), len(payload)),
 }
 
 

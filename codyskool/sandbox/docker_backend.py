@@ -81,7 +81,6 @@ class DockerExecution(FramedExecution):
         self.buffer = bytearray(head)
         self.unread = b""
         self.runner_stderr = bytearray()
-        self.stdin_closed = False
         self.job_sent = False
         self.ended = False  # the stream ended: the container has exited
         self.result: SandboxExit | None = None
@@ -139,23 +138,12 @@ class DockerExecution(FramedExecution):
             pass
         return False
 
-    def write(self, data: bytes) -> None:
-        if self.stdin_closed:
-            raise SandboxFailed("stdin is closed")
+    def send(self, data: bytes) -> None:
         try:
             self.sock.sendall(data)
         except OSError as error:
             raise SandboxFailed(f"cannot write to the container: {error}") from None
         self.job_sent = True
-
-    def close_stdin(self) -> None:
-        if self.stdin_closed:
-            return
-        self.stdin_closed = True
-        try:
-            self.sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
     def kill(self) -> None:
         try:
@@ -451,7 +439,7 @@ class DockerBackend(Backend):
             try:
                 if not warm.idle():
                     raise SandboxFailed("it stopped while it waited")
-                warm.write(job_for(job, warm))
+                warm.send(job_for(job, warm))
                 return warm
             except SandboxFailed as error:  # never mind: start a fresh one
                 log.warning("warm container %s was unusable: %s", warm.container_id[:12], error)
@@ -459,7 +447,7 @@ class DockerBackend(Backend):
         execution = self.create(uuid.uuid4().hex[:12])
         execution.on_finish = refill
         try:
-            execution.write(job_for(job, execution))
+            execution.send(job_for(job, execution))
         except SandboxFailed:
             execution.kill()
             execution.finish()

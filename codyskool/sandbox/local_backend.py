@@ -83,7 +83,7 @@ class LocalExecution(FramedExecution):
         self.stdin_fd = stdin_fd
         self.stdout_fd = stdout_fd
         os.set_blocking(stdin_fd, False)
-        self.stdin_closed = False
+        self.input_closed = False
         self.result: SandboxExit | None = None
 
     def read(self) -> bytes:
@@ -92,9 +92,9 @@ class LocalExecution(FramedExecution):
         except OSError:
             return b""
 
-    def write(self, data: bytes) -> None:
-        if self.stdin_closed:
-            raise SandboxFailed("stdin is closed")
+    def send(self, data: bytes) -> None:
+        if self.input_closed:
+            raise SandboxFailed("the runner's stdin is closed")
         view = memoryview(data)
         try:
             while view:
@@ -105,9 +105,9 @@ class LocalExecution(FramedExecution):
         except OSError as error:
             raise SandboxFailed(f"cannot write to the runner: {error}") from None
 
-    def close_stdin(self) -> None:
-        if not self.stdin_closed:
-            self.stdin_closed = True
+    def close_input(self) -> None:
+        if not self.input_closed:
+            self.input_closed = True
             os.close(self.stdin_fd)
 
     def kill(self) -> None:
@@ -131,7 +131,7 @@ class LocalExecution(FramedExecution):
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             log.error("local runner %s did not end", self.process.pid)
-        self.close_stdin()
+        self.close_input()
         os.close(self.stdout_fd)
         self.stderr_file.seek(0)
         runner_stderr = self.stderr_file.read(4000)
@@ -225,7 +225,7 @@ class LocalBackend(Backend):
             os.close(stdout_w)
         execution = LocalExecution(process, stdin_w, stdout_r, workdir, stderr_file)
         try:
-            execution.write(job.encode())
+            execution.send(job.encode())
         except SandboxFailed:
             execution.finish()
             raise

@@ -3,11 +3,14 @@ program, prctl for itself, whether the sandbox's memory cgroup has killed someth
 CPU the sandbox has used."""
 
 import _signal as signal
+import fcntl
 import os
 import resource
 
-from .wire import CONTROL_FD
+from .wire import CONTROL_FD, EVENTS_FD
 
+KEPT_FD = CONTROL_FD + 1  # in the program's process, until it has read its orders (spare.py)
+FIRST_SPARE_FD = 64  # where child_streams moves fds on their way into place
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 # resource, the job's limit (named as the server's setting: open_files_limit is
@@ -52,22 +55,29 @@ def become_user(uid: int) -> None:
     os.setuid(uid)
 
 
-def child_streams(stdin_r: int, stdout_w: int, stderr_w: int, control_w: int, keep: int = -1) -> int:
+def child_streams(stdin_r: int, stdout_w: int, stderr_w: int, control_w: int, keep: int = -1,
+                  events_r: int = -1) -> int:
     """In the forked child, before it becomes the user's program: its own process group, default
-    signals, the program's pipes as fds 0-3, nothing else open but `keep`, which moves to fd 4
-    (the fd it is at now is returned if there is none to keep)."""
+    signals, the program's pipes as fds 0-3 (and the canvas events' at EVENTS_FD), nothing else
+    open but `keep`, which moves to fd 4 (-1 is returned if there is none to keep)."""
     os.setpgid(0, 0)
     for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
     signal.set_wakeup_fd(-1)
-    os.dup2(stdin_r, 0)
-    os.dup2(stdout_w, 1)
-    os.dup2(stderr_w, 2)
-    os.dup2(control_w, CONTROL_FD)
-    if keep >= 0 and keep != CONTROL_FD + 1:
-        os.dup2(keep, CONTROL_FD + 1)
-    os.closerange(CONTROL_FD + 1 + (keep >= 0), 4096)
-    return CONTROL_FD + 1 if keep >= 0 else -1
+    wanted = {0: stdin_r, 1: stdout_w, 2: stderr_w, CONTROL_FD: control_w, KEPT_FD: keep, EVENTS_FD: events_r}
+    # Each source out of the way first (one may sit where another is to go), then into place.
+    moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, FIRST_SPARE_FD)
+             for target, source in wanted.items() if source >= 0}
+    for target, source in moved.items():
+        os.dup2(source, target)
+    for fd in range(3, EVENTS_FD):
+        if fd not in moved:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    os.closerange(EVENTS_FD + (EVENTS_FD in moved), 4096)
+    return KEPT_FD if keep >= 0 else -1
 
 
 def prctl(option: int, value: int) -> None:

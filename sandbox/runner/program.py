@@ -5,6 +5,7 @@ import os
 
 from . import RUNNER_DIR, python_child
 from .limits import PR_SET_DUMPABLE, apply_limits, become_user, prctl
+from .wire import EVENTS_FD
 
 # Preloaded into the run of every program but Python's: it says when the program blocks on stdin
 # (waits.py). Built into the image from sandbox/lang/stdin-watch.c; absent where the runner runs
@@ -35,6 +36,7 @@ def become_program(job: dict, command: list[str] | None, limits: dict, args: lis
             if not prepared:
                 python_child.prepare()
             os._exit(python_child.run_program(job))
+        os.close(EVENTS_FD)  # the canvas's events are a Python program's turtle's only
         env = {"HOME": os.getcwd(), **(job.get("env") or {})}
         if watched and os.path.exists(STDIN_WATCH):
             env["LD_PRELOAD"] = " ".join(filter(None, (STDIN_WATCH, env.get("LD_PRELOAD"))))

@@ -18,7 +18,8 @@ from .python_child import prepare
 
 
 class Spare:
-    """A forked child and the runner's ends of its pipes: stdin, stdout, stderr, control."""
+    """A forked child and the runner's ends of its pipes: stdin, stdout, stderr, control, and the
+    canvas events (read by a Python program's turtle: turtle_screen.py)."""
 
     def __init__(self, prepared: bool = False) -> None:
         """With `prepared`, the child also readies itself for a Python program (python_child.prepare)
@@ -27,13 +28,15 @@ class Spare:
         self.stdout_r, stdout_w = os.pipe()
         self.stderr_r, stderr_w = os.pipe()
         self.control_r, control_w = os.pipe()
+        events_r, self.events_w = os.pipe()
         orders_r, self.orders_w = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
-            for fd in (self.stdin_w, self.stdout_r, self.stderr_r, self.control_r, self.orders_w):
+            for fd in (self.stdin_w, self.stdout_r, self.stderr_r, self.control_r, self.events_w,
+                       self.orders_w):
                 os.close(fd)
-            wait_for_orders(orders_r, (stdin_r, stdout_w, stderr_w, control_w), prepared)
-        for fd in (stdin_r, stdout_w, stderr_w, control_w, orders_r):
+            wait_for_orders(orders_r, (stdin_r, stdout_w, stderr_w, control_w, events_r), prepared)
+        for fd in (stdin_r, stdout_w, stderr_w, control_w, events_r, orders_r):
             os.close(fd)
 
     def become(self, job: dict, command: list[str] | None, limits: dict, args: list[str],
@@ -47,16 +50,17 @@ class Spare:
         finally:
             os.close(self.orders_w)
 
-    def pipes(self) -> tuple[int, int, int, int]:
-        return self.stdin_w, self.stdout_r, self.stderr_r, self.control_r
+    def pipes(self) -> tuple[int, int, int, int, int]:
+        return self.stdin_w, self.stdout_r, self.stderr_r, self.control_r, self.events_w
 
 
-def wait_for_orders(orders_r: int, fds: tuple[int, int, int, int], prepared: bool) -> None:
+def wait_for_orders(orders_r: int, fds: tuple[int, int, int, int, int], prepared: bool) -> None:
     """In the spare: set up its streams (all that does not depend on the job), read the orders to
     their end, then become the program. Never returns."""
     chunks = []
     try:
-        orders_r = child_streams(*fds, keep=orders_r)
+        stdin_r, stdout_w, stderr_w, control_w, events_r = fds
+        orders_r = child_streams(stdin_r, stdout_w, stderr_w, control_w, keep=orders_r, events_r=events_r)
         if prepared:
             prepare()
         while chunk := os.read(orders_r, 1 << 16):

@@ -11,23 +11,35 @@ import time
 from .limits import SandboxCpu, children_by_parent, oom_kills
 from .spare import Spare
 from .waits import Watch, runnable, waiting_for_input
-from .wire import CONTROL_KIND, FRAME_HEADER, KIND, MAX_DISPLAY, MAX_PROMPT, write_frame, write_json_frame
+from .wire import (
+    CONTROL_KIND,
+    FRAME_HEADER,
+    INPUT_KINDS,
+    KIND,
+    MAX_DISPLAY,
+    MAX_INPUT_FRAME,
+    MAX_PROMPT,
+    write_frame,
+    write_json_frame,
+)
 
 IDLE_WAKE_S = 0.5
 # Over its CPU limit by this much, the sandbox is killed: a program of one process meets its
 # RLIMIT_CPU first (SIGXCPU, which it may report), a program of many the sandbox's bound.
 CPU_LIMIT_SLACK_S = 0.2
 READ_SIZE = 65536
+MAX_PENDING_EVENTS = 256  # canvas events the program has not read yet; more are dropped
 CONTROL = b"c"  # the readers' mark of the control pipe, whose bytes are frames to decode
 
 
 class Phase:
     """One command of the job (compile or run) as it runs: its process, pipes and end."""
 
-    def __init__(self, pid: int, stdin_w: int, stdout_r: int, stderr_r: int, control_r: int,
+    def __init__(self, pid: int, stdin_w: int, stdout_r: int, stderr_r: int, control_r: int, events_w: int,
                  relay_stdin: bool, watch_input: bool, watch: Watch, cpu_limit_s: float) -> None:
         self.pid = pid
         self.stdin_w = stdin_w  # -1 once closed
+        self.events_w = events_w  # -1 once closed
         self.stdout_r = stdout_r
         self.stderr_r = stderr_r
         self.control_r = control_r
@@ -52,6 +64,11 @@ class Phase:
         if self.stdin_w >= 0:
             os.close(self.stdin_w)
             self.stdin_w = -1
+
+    def close_events(self) -> None:
+        if self.events_w >= 0:
+            os.close(self.events_w)
+            self.events_w = -1
 
     def report(self) -> dict:
         """The exit frame's fields of how the command ended."""
@@ -85,7 +102,10 @@ class Supervisor:
         self.stdin_fd = stdin_fd
         self.out_fd = out_fd
         self.pending_stdin = bytearray()
-        self.stdin_open = True
+        self.stdin_open = True  # the program's stdin has not ended (an "eof" frame ends it)
+        self.input_open = True  # the server's end of the runner's stdin is open (frames may come)
+        self.input_buffer = bytearray()  # what came of the next input frame
+        self.pending_events: list[bytes] = []  # canvas events for the program, one JSON line each
         self.memory_exceeded = False
         self.terminated = False
         self.workdir_prefix = b""
@@ -132,6 +152,7 @@ class Supervisor:
         while self.step(phase):
             pass
         phase.close_stdin()
+        phase.close_events()
         self.show_announced(phase)  # the program ended without waiting at its last prompt
         if phase.over_cpu:
             phase.watch.look()  # everything is gone now: what the sandbox used in all
@@ -146,11 +167,14 @@ class Supervisor:
         args = self.job.get("args", []) if relay_stdin else []
         spare.become(self.job, command, limits, args, watch_input, files=not self.files_written)
         self.files_written = True
-        stdin_w, stdout_r, stderr_r, control_r = spare.pipes()
-        for fd in (stdin_w, stdout_r, stderr_r, control_r):
+        stdin_w, stdout_r, stderr_r, control_r, events_w = spare.pipes()
+        for fd in (stdin_w, stdout_r, stderr_r, control_r, events_w):
             fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
-        return Phase(spare.pid, stdin_w, stdout_r, stderr_r, control_r, relay_stdin, watch_input, watch,
-                     float(limits.get("cpu_time_limit_s") or 0))
+        if not relay_stdin:
+            os.close(events_w)
+            events_w = -1
+        return Phase(spare.pid, stdin_w, stdout_r, stderr_r, control_r, events_w, relay_stdin, watch_input,
+                     watch, float(limits.get("cpu_time_limit_s") or 0))
 
     def step(self, phase: Phase) -> bool:
         """One turn of the loop: reap, wait for the pipes, move what is ready. False at the end."""
@@ -173,9 +197,11 @@ class Supervisor:
     def wait(self, phase: Phase) -> tuple[list[int], list[int]] | None:
         """The fds that are ready (None if a signal interrupted the wait)."""
         watch_read = [*phase.readers, self.wakeup_r]
-        if phase.relay_stdin and self.stdin_open:
+        if phase.relay_stdin and self.input_open:
             watch_read.append(self.stdin_fd)
         watch_write = [phase.stdin_w] if phase.stdin_w >= 0 and self.pending_stdin else []
+        if phase.events_w >= 0 and self.pending_events:
+            watch_write.append(phase.events_w)
         timeout = max(0.0, phase.watch.next_look - time.monotonic()) if phase.status is None else IDLE_WAKE_S
         try:
             ready_read, ready_write, _ = select.select(watch_read, watch_write, [], timeout)
@@ -195,8 +221,14 @@ class Supervisor:
             return
         elif watch.reported and busy:
             self.resumed(phase)
-        elif watch.reported or busy or moved or self.pending_stdin or not self.stdin_open:
+        elif watch.reported or busy or moved:
             return  # not waiting, or it has been said
+        elif watch.canvas_only():  # a turtle's main loop, waiting for clicks, keys or its timers
+            if not self.pending_events and watch.blocked() and not runnable(os.getpid()):
+                watch.reported = True
+                write_json_frame(self.out_fd, KIND["prompt"], {"text": "", "canvas": True})
+        elif self.pending_stdin or not self.stdin_open:
+            return  # input is there, or none can come
         elif (watch.blocked() or waiting_for_input(phase.pid)) and not runnable(os.getpid()):
             watch.reported = True
             text, watch.text = watch.text or b"", None
@@ -218,8 +250,10 @@ class Supervisor:
             drain(self.wakeup_r)
         if self.stdin_fd in ready_read:
             self.receive_stdin()
-        if ready_write:
+        if phase.stdin_w in ready_write:
             self.feed_stdin(phase)
+        if phase.events_w in ready_write:
+            self.feed_events(phase)
         # Prompts first: the program let its earlier output be read before it sent one.
         for fd in (phase.control_r, phase.stdout_r, phase.stderr_r):
             if fd in ready_read and fd in phase.readers:
@@ -249,16 +283,50 @@ class Supervisor:
         self.reap(phase)  # a program killed here (on SIGTERM) still ends with its own status
 
     def receive_stdin(self) -> None:
+        """What the server sent: input frames (wire.INPUT_KINDS) for the program's stdin, its end,
+        and the canvas's events. Its end, or anything not framed, ends them all."""
         try:
             data = os.read(self.stdin_fd, READ_SIZE)
         except BlockingIOError:
             return
         except OSError:
             data = b""
-        if data:
-            self.pending_stdin += data
-        else:
-            self.stdin_open = False
+        if not data:
+            self.input_open = self.stdin_open = False
+            return
+        buffer = self.input_buffer
+        buffer += data
+        while len(buffer) >= FRAME_HEADER.size:
+            kind, length = FRAME_HEADER.unpack_from(buffer)
+            if kind not in INPUT_KINDS or length > MAX_INPUT_FRAME:
+                self.input_open = self.stdin_open = False
+                buffer.clear()
+                return
+            if len(buffer) < FRAME_HEADER.size + length:
+                return
+            payload = bytes(buffer[FRAME_HEADER.size : FRAME_HEADER.size + length])
+            del buffer[: FRAME_HEADER.size + length]
+            name = INPUT_KINDS[kind]
+            if name == "stdin" and self.stdin_open:
+                self.pending_stdin += payload
+            elif name == "eof":
+                self.stdin_open = False
+            elif name == "event" and len(self.pending_events) < MAX_PENDING_EVENTS and b"\n" not in payload:
+                self.pending_events.append(payload + b"\n")
+
+    def feed_events(self, phase: Phase) -> None:
+        """Canvas events to the program, whole lines (each under PIPE_BUF: written at once or not)."""
+        while self.pending_events:
+            try:
+                os.write(phase.events_w, self.pending_events[0])
+            except BlockingIOError:
+                return
+            except OSError:  # the program closed its end: it reads no events
+                self.pending_events.clear()
+                phase.close_events()
+                return
+            del self.pending_events[0]
+            phase.watch.moving()
 
     def feed_stdin(self, phase: Phase) -> None:
         try:
@@ -317,6 +385,9 @@ class Supervisor:
             if kind == CONTROL_KIND["display"]:
                 self.display(phase, shown, payload)
                 shown = bytearray()
+            elif kind == CONTROL_KIND["turtle"]:
+                phase.watch.moving()
+                write_frame(self.out_fd, KIND["turtle"], payload)
             elif kind == CONTROL_KIND["prompt"]:
                 if phase.watch.reported:  # announcing is running: not waiting any more
                     self.resumed(phase)

@@ -90,7 +90,9 @@ class Watch:
         self.moved = False  # output or input moved since the last look: the program is not waiting
         self.reported = False  # a prompt was sent for the wait the program is in
         self.text: bytes | None = None  # the prompt input() announced, for the wait it comes before
-        self.readers: dict[int, int] = {}  # thread id -> process id: threads that said they block on stdin
+        # thread id -> (process id, whether it waits for the canvas's events rather than stdin):
+        # threads that said they block until input comes
+        self.readers: dict[int, tuple[int, bool]] = {}
 
     def start(self) -> None:
         """The command starts now: the first look comes WATCH_S from here (what it used counts
@@ -129,11 +131,13 @@ class Watch:
         self.reported = False
 
     def reading(self, payload: bytes) -> None:
-        """A hook's "reading": a thread ("PID TID") is about to block on stdin. Look again soon."""
-        ids = parse_ids(payload)
+        """A hook's "reading": a thread ("PID TID") is about to block on stdin, or ("PID TID
+        canvas") on the canvas's events (a turtle's main loop). Look again soon."""
+        canvas = payload.endswith(b" canvas")
+        ids = parse_ids(payload[: -len(b" canvas")] if canvas else payload)
         if ids is None:
             return
-        self.readers[ids[1]] = ids[0]
+        self.readers[ids[1]] = (ids[0], canvas)
         self.look_soon()
 
     def read(self, payload: bytes) -> None:
@@ -142,9 +146,13 @@ class Watch:
         if ids is not None:
             self.readers.pop(ids[1], None)
 
+    def canvas_only(self) -> bool:
+        """Whether every thread that said it blocks waits for the canvas, none for stdin."""
+        return bool(self.readers) and all(canvas for _, canvas in self.readers.values())
+
     def blocked(self) -> bool:
-        """Whether a thread that said it blocks on stdin still does (its process is still there)."""
-        for tid, pid in list(self.readers.items()):
+        """Whether a thread that said it blocks on its input still does (its process is still there)."""
+        for tid, (pid, _) in list(self.readers.items()):
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:

@@ -1,8 +1,8 @@
 """The runner's wire format: its one definition, shared by the server and the runner.
 
 * The server writes a job to the runner's stdin: ``JOB_HEADER`` (the job's length), then the job
-  in marshal's format (files, compile and run commands, limits). Everything after it is the
-  program's stdin.
+  in marshal's format (files, compile and run commands, limits). After it come frames of
+  ``INPUT_KINDS``, in the same layout: the program's stdin, its end, and the page's canvas events.
 * The runner writes frames to its stdout: ``FRAME_HEADER`` (a 1-byte kind of ``FRAME_KINDS``, a
   4-byte big-endian length), then the payload.
 * The program's processes write frames of ``CONTROL_KINDS`` to the runner on ``CONTROL_FD``,
@@ -25,6 +25,7 @@ MAX_FRAME = 1 << 24  # the longest payload the server accepts
 MAX_PROMPT = MAX_FRAME // 6  # the longest prompt text: its JSON fits a frame if every byte is \u00XX
 MAX_DISPLAY = MAX_FRAME - 4096  # the largest picture, with its JSON line
 CONTROL_FD = 3  # in the program's processes: where its hooks write CONTROL_KINDS frames
+EVENTS_FD = 5  # in a Python program's process: the page's canvas events, one JSON line each
 
 FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
     b"r": "ready",  # empty: the runner has started and waits for its job
@@ -41,12 +42,19 @@ FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
     # a plot's frames do; {"name": str} for a file the program wrote), then its bytes, whose type the
     # server tells from them; or only {"size": int}, a picture too large for a frame, left out
     b"i": "display",
+    b"t": "turtle",  # JSON [[op, ...], ...]: turtle drawing commands (runner/turtle_screen.py)
+}
+INPUT_KINDS: dict[bytes, str] = {  # server -> runner, on the runner's stdin after the job
+    b"i": "stdin",  # raw bytes for the program's stdin
+    b"e": "eof",  # empty: the program's stdin ends (its canvas events go on)
+    b"v": "event",  # JSON {"type": "click" | ..., ...}: a click or key in the page's canvas (EVENTS_FD)
 }
 CONTROL_KINDS: dict[bytes, str] = {  # the program's processes -> runner, on CONTROL_FD
     # raw UTF-8, the text input() asks with, announced before it reads: the runner sends it with
     # the prompt frame if it then sees the program wait (see above), else as stdout, as a terminal shows it
     b"p": "prompt",
-    b"i": "display",  # a picture, as the display frame above, from lang/python/codyskool_display.py
+    b"i": "display",  # a picture, as the display frame above (runner/graphics.py)
+    b"t": "turtle",  # turtle drawing, as the turtle frame above
     b"m": "memory",  # empty: the program ran out of memory (a MemoryError); sets the exit's "memory"
     # ASCII "PID TID": that thread is about to block reading an empty stdin (or, an event loop's
     # main thread, to sleep with nothing but input to wake it), from python_child.py's stdin or
@@ -56,6 +64,8 @@ CONTROL_KINDS: dict[bytes, str] = {  # the program's processes -> runner, on CON
 }
 KIND = {name: kind for kind, name in FRAME_KINDS.items()}  # "stdout" -> b"o", for the runner's code
 CONTROL_KIND = {name: kind for kind, name in CONTROL_KINDS.items()}
+INPUT_KIND = {name: kind for kind, name in INPUT_KINDS.items()}
+MAX_INPUT_FRAME = 1 << 20  # the longest input frame the runner takes (the server sends 64 KiB at most)
 
 
 def write_frame(fd: int, kind: bytes, payload: bytes) -> None:
@@ -70,6 +80,10 @@ def write_frame(fd: int, kind: bytes, payload: bytes) -> None:
             select.select([], [fd], [])
             continue
         view = view[written:]
+
+
+def frame(kind: bytes, payload: bytes = b"") -> bytes:
+    return FRAME_HEADER.pack(kind, len(payload)) + payload
 
 
 def write_json_frame(fd: int, kind: bytes, obj: dict) -> None:
