@@ -8,6 +8,8 @@ the fork and the interpreter's start (the warm pool): Python programs run in it,
 are exec'ed from it. In a container the runner is root with SETUID, SETGID and KILL only, and
 the program another user: the job's uid, which the program's process takes before it becomes the
 program, and which alone may enter the work dir, so that process writes the job's files too.
+After the job, the server's stdin brings input frames: the program's stdin, its end, and the
+page's canvas events for a turtle.
 
     wire.py          the frame and job format, shared with the server
     main.py          start-up: ready, the spare, the job, then the supervisor
@@ -22,6 +24,7 @@ program, and which alone may enter the work dir, so that process writes the job'
     python_child.py  a Python program in a fork: its streams, input(), its tracebacks
     graphics.py      its pictures (matplotlib, Pillow, picture files it wrote) as display frames
     mpl_backend.py   the matplotlib backend that shows figures in the page
+    turtle_screen.py Python's turtle drawn in the page's canvas, and its clicks, keys and timers
     __main__.py      `python3 sandbox/runner`, and the loader of the image's bundle
     bundle.py        builds that bundle, the one file the image runs
 

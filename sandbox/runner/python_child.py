@@ -49,7 +49,7 @@ def run_program(job: dict) -> int:
     sys.excepthook = lambda kind, exc, tb: print_user_traceback(exc)
     from . import graphics  # here: it uses this module's streams
 
-    graphics.install()
+    graphics.install(job)
     try:
         code = compile(source, file_name, "exec", dont_inherit=True)
         exec(code, main.__dict__)
