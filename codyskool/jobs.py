@@ -14,8 +14,9 @@ def run_limits(program: Program, limits: Limits) -> Limits:
     return limits.lowered(program.language.limits)
 
 
-def build_job(program: Program, limits: Limits) -> Job:
-    """The job for one run; ``limits`` are the run's own (see ``run_limits``).
+def build_job(program: Program, limits: Limits, canvas_events: bool = False) -> Job:
+    """The job for one run; ``limits`` are the run's own (see ``run_limits``); ``canvas_events``:
+    a page may send the program's turtle clicks and keys.
 
     The runner applies the limits it is sent under their settings' names; the sandbox itself
     (memory, processes) is bounded by the backend.
@@ -39,4 +40,5 @@ def build_job(program: Program, limits: Limits) -> Job:
         language=language.id,
         watch_stdin=language.run is not None,  # Python's is watched anyway: its input() announces prompts
         bounded_address_space=language.address_space,
+        canvas_events=canvas_events,
     )

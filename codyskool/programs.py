@@ -34,11 +34,13 @@ def utf8_size(text: str, what: str) -> int:
         raise BadRequest(f"{what} is not valid UTF-8 text") from None
 
 
-def require_mapping(payload: object, request: str) -> Mapping[str, Any]:
+def require_mapping(payload: object, request: str,
+                    fields: str = "'language' and 'code'") -> Mapping[str, Any]:
+    """The payload of a request that must be a JSON object (None: an empty one)."""
     if payload is None:
         return {}
     if not isinstance(payload, Mapping):
-        raise BadRequest(f"'{request}' expects a JSON object with 'language' and 'code'")
+        raise BadRequest(f"'{request}' expects a JSON object with {fields}")
     return payload
 
 

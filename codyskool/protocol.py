@@ -24,11 +24,13 @@ class ClientEvent(StrEnum):
     RUN = "run"
     STDIN = "stdin"
     KILL = "kill"
+    CANVAS = "canvas"
 
 
 class ServerEvent(StrEnum):
     OUTPUT = "output"
     DISPLAY = "display"
+    TURTLE = "turtle"
     PROMPT = "prompt"
     STATUS = "status"
     DIAGNOSTICS = "diagnostics"
@@ -83,7 +85,7 @@ class ExitInfo:
 
 
 def parse_stdin(payload: object, limits: Limits) -> StdinRequest:
-    payload = require_mapping(payload, ClientEvent.STDIN)
+    payload = require_mapping(payload, ClientEvent.STDIN, "'data' or 'eof'")
     data = payload.get("data", "")
     eof = payload.get("eof", False)
     if data is None:
@@ -110,6 +112,10 @@ def output(run_id: str, stream: Stream, text: str) -> Message:
 def display(payload: dict[str, Any]) -> Message:
     """A picture: pictures.display_payload makes the payload, from the picture's own bytes."""
     return ServerEvent.DISPLAY, payload
+
+
+def turtle(run_id: str, commands: list[list[Any]]) -> Message:
+    return ServerEvent.TURTLE, {"run_id": run_id, "commands": commands}
 
 
 def prompt(run_id: str, text: str) -> Message:

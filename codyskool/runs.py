@@ -9,16 +9,18 @@ handlers at any time.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
 from enum import StrEnum
 
-from . import pictures, protocol
+from . import drawing, pictures, protocol
 from .admission import Admission, Ticket
 from .concurrency import Tasks
 from .config import Limits
 from .diagnostics import parse_diagnostics
+from .errors import BadRequest
 from .exits import classify_exit, needs_sandbox_report, report_of
 from .jobs import build_job
 from .output import ProgramOutput
@@ -26,7 +28,7 @@ from .programs import Program
 from .protocol import Emit, ExitInfo, ExitReason, Phase, StdinRequest, Stream
 from .sandbox import Backend, Execution, SandboxExit, SandboxFailed
 from .sandbox.channel import ChannelError
-from .sandbox.events import Display, ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
+from .sandbox.events import Display, Drawing, ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
 from .stdin import StdinRelay
 from .watchdog import RunClock, watch
 
@@ -46,7 +48,8 @@ class RunState(StrEnum):
 
 class Run:
     def __init__(self, program: Program, backend: Backend, limits: Limits, emit: Emit, tasks: Tasks,
-                 admission: Admission, ticket: Ticket, after: Run | None = None) -> None:
+                 admission: Admission, ticket: Ticket, after: Run | None = None,
+                 canvas: bool = False) -> None:
         self.id = secrets.token_urlsafe(12)
         self.program = program
         self.backend = backend
@@ -56,6 +59,8 @@ class Run:
         self.ticket = ticket
         self._emit = emit
         self.after = after  # a replaced run that must end before this one starts
+        self.canvas = canvas  # a page may send clicks and keys for its turtle
+        self.canvas_events = drawing.EventRate(drawing.MAX_CANVAS_EVENTS_PER_S)
         self.state = RunState.CREATED
         self.stop_reason: ExitReason | None = None
         self.execution: Execution | None = None
@@ -78,6 +83,19 @@ class Run:
     def send_stdin(self, request: StdinRequest) -> None:
         if self.stdin.send(request):
             self.clock.prompt_ended()
+
+    def send_canvas(self, event: dict) -> None:
+        """A click or key in the page's canvas, for the program's turtle; raises BadRequest."""
+        execution = self.execution
+        if execution is None or self.state != RunState.RUNNING:
+            raise BadRequest("the program is not running yet")
+        if not self.canvas_events.allow():
+            raise BadRequest(f"more than {drawing.MAX_CANVAS_EVENTS_PER_S} canvas events a second")
+        self.clock.prompt_ended()
+        try:
+            execution.send_event(json.dumps(event).encode())
+        except SandboxFailed:
+            pass  # the program has ended; its exit tells the rest
 
     def stop(self, reason: ExitReason = ExitReason.KILLED) -> None:
         with self.lock:
@@ -126,7 +144,7 @@ class Run:
         self.clock.start()  # the watchdog bounds starting the sandbox too
         self.tasks.spawn(watch, self.clock, self.ended.is_set, lambda: self.stop(ExitReason.TIMEOUT),
                          self.tasks.sleep)
-        self.execution = self.backend.start(build_job(self.program, self.limits))
+        self.execution = self.backend.start(build_job(self.program, self.limits, self.canvas))
         if self.stop_reason is not None:  # stopped while it started: stop() could not kill it
             self.execution.kill()
         else:
@@ -141,12 +159,18 @@ class Run:
             self.clock.prompt_ended()
             if not self.stop_reason and self.output.add(event.stream, event.data):  # after a stop: dropped
                 self.stop(ExitReason.OUTPUT_LIMIT)
+        elif isinstance(event, Drawing):
+            self.clock.prompt_ended()
+            if not self.stop_reason:
+                self._draw(event)
         elif isinstance(event, Display):
             self.clock.prompt_ended()
             if not self.stop_reason:
                 self._show(event)
         elif isinstance(event, Resumed):  # the runner saw it busy again after a prompt: its time counts
             self.clock.prompt_ended()
+        elif isinstance(event, Prompt) and event.canvas:
+            self.clock.prompt_started()  # waiting for a click or key: not run time
         elif isinstance(event, Prompt):
             self.output.flush()
             self.clock.prompt_started()
@@ -174,6 +198,13 @@ class Run:
             self.output.message(Stream.STDERR, pictures.UNKNOWN_TYPE)
         else:
             self.emit(protocol.display(payload))
+
+    def _draw(self, drawn: Drawing) -> None:
+        if not self.pictures.take(drawn.size):
+            self.output.message(Stream.STDERR, self.pictures.over_message())
+            self.stop(ExitReason.DISPLAY_LIMIT)
+        elif drawn.commands:
+            self.emit(protocol.turtle(self.id, drawn.commands))
 
     def _fail(self, message: str) -> None:
         if self.stop_reason is None:

@@ -19,6 +19,7 @@ from . import protocol
 from .admission import Admission, AdmissionSettings, client_address, decrement
 from .concurrency import Tasks
 from .config import Limits
+from .drawing import parse_canvas_event
 from .errors import BadRequest, Busy
 from .jobs import run_limits
 from .languages import Language
@@ -111,7 +112,7 @@ class RunService:
         program = read_program(payload, self.languages, self.limits)
         ticket = self.admission.request(client or self.client(), session)
         run = Run(program, self.backend, run_limits(program, self.limits), emit, self.tasks,
-                  self.admission, ticket, after=after)
+                  self.admission, ticket, after=after, canvas=session is not None)
         run.start()
         return run
 
@@ -121,6 +122,13 @@ class RunService:
         if run is None:
             raise BadRequest("no program is running")
         run.send_stdin(stdin)
+
+    def send_canvas(self, session: str, payload: Any) -> None:
+        event = parse_canvas_event(payload)
+        run = self.current_run(session)
+        if run is None:
+            raise BadRequest("no program is running")
+        run.send_canvas(event)
 
     def kill(self, session: str) -> None:
         run = self.current_run(session)

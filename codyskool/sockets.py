@@ -80,6 +80,18 @@ def on_stdin(payload: Any = None, *extra: Any) -> dict[str, Any] | None:
     return None
 
 
+@socketio.on(ClientEvent.CANVAS)
+def on_canvas(payload: Any = None, *extra: Any) -> dict[str, Any] | None:
+    service = get_service()
+    try:
+        one_argument(ClientEvent.CANVAS, extra)
+        service.send_canvas(request.sid, payload)
+    except CodySkoolError as error:
+        run = service.current_run(request.sid)
+        return refuse(error, run.id if run else None)
+    return None
+
+
 @socketio.on(ClientEvent.KILL)
 def on_kill(*_: Any) -> None:
     get_service().kill(request.sid)

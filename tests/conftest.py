@@ -288,6 +288,7 @@ LIVE_FIXTURES = frozenset({
     "guarded",  # test_redteam_server.py
     "gated",  # test_admission.py
     "gallery_server",  # test_gallery.py
+    "graphics_server",  # test_graphics_live.py
     "lang_server",  # test_languages.py
     "pooled_server",  # test_pool.py
     "app_server", "configured_server",  # test_snippets.py

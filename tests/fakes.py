@@ -9,6 +9,7 @@ container ends its stream. Which script runs is chosen by the program's code, so
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,16 @@ from codyskool.languages import Language
 from codyskool.protocol import Phase, Stream
 from codyskool.sandbox import Backend, Execution, Job, SandboxExit
 from codyskool.sandbox.channel import FRAME_HEADER, EventDecoder
-from codyskool.sandbox.events import Display, ExitReport, Output, PhaseChanged, Prompt, Resumed, SandboxEvent
+from codyskool.sandbox.events import (
+    Display,
+    Drawing,
+    ExitReport,
+    Output,
+    PhaseChanged,
+    Prompt,
+    Resumed,
+    SandboxEvent,
+)
 
 Script = Callable[["FakeExecution"], Iterator[SandboxEvent]]
 
@@ -35,6 +45,7 @@ class FakeExecution(Execution):
         self.oom_killed = oom_killed
         self.stdin = bytearray(job.stdin.encode())
         self.stdin_closed = False
+        self.canvas_events: list[bytes] = []
         self.killed = False
         self.finished = False
         self.removed = False
@@ -57,6 +68,15 @@ class FakeExecution(Execution):
                     return line or None
                 if not self.changed.wait(timeout):
                     raise TimeoutError("the test sent no input")
+
+    def next_canvas_event(self, timeout: float = 10) -> dict:
+        """The next click or key sent to the program, decoded."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.canvas_events or self.killed, timeout):
+                raise TimeoutError("the test sent no canvas event")
+            if self.killed:
+                raise Killed
+            return json.loads(self.canvas_events.pop(0))
 
     def wait_until_killed(self, timeout: float = 10) -> None:
         with self.changed:
@@ -82,6 +102,13 @@ class FakeExecution(Execution):
     def close_stdin(self) -> None:
         with self.changed:
             self.stdin_closed = True
+            self.changed.notify_all()
+
+    def send_event(self, event: bytes) -> None:
+        with self.changed:
+            if self.killed:
+                raise SandboxFailed("the sandbox has ended")
+            self.canvas_events.append(event)
             self.changed.notify_all()
 
     def kill(self) -> None:
@@ -209,6 +236,21 @@ def plot(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
     yield ExitReport(code=0)
 
 
+SQUARE = [["size", 640, 600], ["line", 4, [0, 0, 100, 0, 100, -100], "blue", 5, 4]]
+
+
+def turtle_game(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
+    """Draws, waits in its main loop for a click, answers it, and ends at a key."""
+    yield running()
+    yield Drawing(SQUARE, 99)
+    yield Prompt(canvas=True)
+    click = sandbox.next_canvas_event()
+    yield Output(Stream.STDOUT, f"clicked {click['x']} {click['y']}\n".encode())
+    key = sandbox.next_canvas_event()
+    yield Output(Stream.STDOUT, f"key {key['key']}\n".encode())
+    yield ExitReport(code=0)
+
+
 def picture_flood(sandbox: FakeExecution) -> Iterator[SandboxEvent]:
     yield running()
     while not sandbox.killed:
@@ -239,6 +281,7 @@ SCRIPTS: dict[str, Script] = {
     "oom_sandbox": oom_sandbox,
     "plot": plot,
     "picture_flood": picture_flood,
+    "turtle_game": turtle_game,
     "cpu_bound": cpu_bound,
     "split_character": split_character,
 }

@@ -172,7 +172,7 @@ class SocketClient:
     `options` go to socketio.Client. Subclasses change what is recorded by overriding `_recorder`.
     """
 
-    EVENTS = ("output", "display", "prompt", "status", "diagnostics", "exit", "error")
+    EVENTS = ("output", "display", "turtle", "prompt", "status", "diagnostics", "exit", "error")
 
     def __init__(
         self, url: str, headers: dict[str, str] | None = None, timeout: float = 10, **options: Any

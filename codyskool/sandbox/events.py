@@ -24,9 +24,12 @@ class Output:
 
 @dataclass(frozen=True)
 class Prompt:
-    """The program waits for a line of input; ``text`` is what it asked with (may be empty)."""
+    """The program waits for a line of input; ``text`` is what it asked with (may be empty).
+    With ``canvas``, it waits for a click or key in the page's canvas instead (a turtle's main
+    loop): no prompt is shown, but the wait is not run time either."""
 
     text: str = ""
+    canvas: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,15 @@ class Display:
     size: int
     ident: str | None = None
     name: str | None = None
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """Turtle drawing commands for the page's canvas (drawing.py checked them), and the size of
+    the frame they came in, which counts against the display limit."""
+
+    commands: list
+    size: int
 
 
 @dataclass(frozen=True)
@@ -70,4 +82,4 @@ class ExitReport:
         return self.phase == "compile"
 
 
-SandboxEvent = Output | Prompt | Resumed | Display | PhaseChanged | ExitReport
+SandboxEvent = Output | Prompt | Resumed | Display | Drawing | PhaseChanged | ExitReport
