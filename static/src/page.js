@@ -6,6 +6,7 @@
 import { io } from "socket.io-client";
 import * as editor from "./editor.js";
 import { Console } from "./console.js";
+import { TurtleCanvas } from "./turtle-canvas.js";
 import { programFromFragment, programToFragment } from "./fragment.js";
 import { RunClient } from "./run-client.js";
 
@@ -27,6 +28,7 @@ let limits = {};
 let presetStdin = ""; // stdin of pages without a stdin box (embeds)
 let els = {}; // the page's elements this module updates
 let term = null; // the Console
+let turtle = null; // the TurtleCanvas
 let client = null; // the RunClient
 let runCode = ""; // the program as it was when the current run started
 
@@ -95,6 +97,7 @@ function run() {
   const code = editor.getCode();
   editor.clearDiagnostics();
   term.clear();
+  turtle?.reset();
   if (limits.code_limit_bytes && utf8Length(code) > limits.code_limit_bytes) {
     term.system(`The program is larger than the limit of ${Math.floor(limits.code_limit_bytes / 1024)} KiB.`, "error");
     return;
@@ -145,6 +148,10 @@ function onOutput(data) {
 function onDisplay(data) {
   term.picture(data);
   notify("display", data);
+}
+
+function onTurtle(data) {
+  turtle?.apply(data.commands);
 }
 
 function onPrompt(data) {
@@ -281,8 +288,9 @@ export function startPage() {
   };
 
   term = new Console($("console"), { onInput: (payload) => client.sendStdin(payload) });
+  if ($("turtle")) turtle = new TurtleCanvas($("turtle"), { onEvent: (event) => client.sendCanvas(event) });
   client = new RunClient(io({ reconnectionDelayMax: 5000 }), {
-    onStarted, onOutput, onDisplay, onPrompt, onStatus, onDiagnostics, onExit, onError, onRefused,
+    onStarted, onOutput, onDisplay, onTurtle, onPrompt, onStatus, onDiagnostics, onExit, onError, onRefused,
     onConnect, onDisconnect, onConnectError,
   });
 

@@ -65,6 +65,7 @@
  * @property {(run: {run_id: string}) => void} [onStarted]  the run was accepted
  * @property {(event: OutputEvent) => void} [onOutput]
  * @property {(event: DisplayEvent) => void} [onDisplay]
+ * @property {(event: {run_id: string, commands: unknown[][]}) => void} [onTurtle]  turtle drawing
  * @property {(event: PromptEvent) => void} [onPrompt]
  * @property {(event: StatusEvent) => void} [onStatus]  only while the run is running
  * @property {(event: DiagnosticsEvent) => void} [onDiagnostics]
@@ -94,6 +95,7 @@ const text = (value) => (typeof value === "string" ? value : "");
 const RUN_EVENTS = {
   output: (d) => ["onOutput", { run_id: d.run_id, stream: d.stream === "stderr" ? "stderr" : "stdout", data: text(d.data) }],
   display: (d) => ["onDisplay", displayEvent(d)],
+  turtle: (d) => ["onTurtle", { run_id: d.run_id, commands: Array.isArray(d.commands) ? d.commands : [] }],
   prompt: (d) => ["onPrompt", { run_id: d.run_id, text: text(d.text) }],
   status: (d) => ["onStatus", { run_id: d.run_id, phase: d.phase, position: d.position }],
   diagnostics: (d) => ["onDiagnostics", { run_id: d.run_id, items: Array.isArray(d.items) ? d.items : [] }],
@@ -182,6 +184,16 @@ export class RunClient {
     }
     if (!this.running || !this.connected) return false;
     this.socket.emit("stdin", payload);
+    return true;
+  }
+
+  /**
+   * A click or key in the turtle canvas, for the running program. False when nothing runs.
+   * @param {{type: string, x?: number, y?: number, button?: number, key?: string}} event
+   */
+  sendCanvas(event) {
+    if (!this.running || !this.connected) return false;
+    this.socket.emit("canvas", event);
     return true;
   }
 

@@ -324,3 +324,17 @@ describe("pictures", () => {
     assert.deepEqual(record.calls.slice(1), []);
   });
 });
+
+describe("the turtle canvas", () => {
+  test("turtle events reach onTurtle, and clicks and keys go out only while the run runs", () => {
+    assert.equal(client.sendCanvas({ type: "keydown", key: "Up" }), false);
+    started("r1");
+    socket.fire("turtle", { run_id: "r1", commands: [["clear"]] });
+    socket.fire("turtle", { run_id: "r1", commands: "not a list" });
+    assert.deepEqual(record.named("onTurtle"), [{ run_id: "r1", commands: [["clear"]] }, { run_id: "r1", commands: [] }]);
+    assert.equal(client.sendCanvas({ type: "click", x: 1, y: 2, button: 1 }), true);
+    assert.deepEqual(socket.sent.at(-1), ["canvas", { type: "click", x: 1, y: 2, button: 1 }]);
+    socket.fire("exit", exitOf("r1"));
+    assert.equal(client.sendCanvas({ type: "keyup", key: "q" }), false);
+  });
+});
