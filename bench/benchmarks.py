@@ -24,6 +24,11 @@ FLOOD = (
     "    print(line)\n"
 )
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nplt.title('bench')\nplt.show()\n"
+FIRST_SEGMENT = "import turtle\nturtle.forward(100)\n"
+THOUSAND_SEGMENTS = (
+    "import turtle\nturtle.tracer(0)\nfor i in range(1000):\n"
+    "    turtle.forward(5 + i % 50)\n    turtle.left(59)\nturtle.update()\n"
+)
 SLEEPER = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"  # killed once measured
 
 
@@ -93,6 +98,47 @@ def bench_plot(server: BenchServer, settings: Settings) -> dict[str, Any]:
     return {
         "to_picture": summarize_ms(to_picture, samples=True),
         "to_exit": summarize_ms(to_exit, samples=True),
+        "warmup": settings.plot_warmup,
+        "errors": len(failures),
+        "error_samples": failures[:5],
+    }
+
+
+def bench_turtle(server: BenchServer, settings: Settings) -> dict[str, Any]:
+    """Turtle as a learner's program draws: from `run` to the first segment's `turtle` event (a
+    line of two points: what the page draws in its next frame), and to the last drawing of a
+    1,000-segment picture made with tracer(0); each once the pool is full again."""
+    client = BenchClient(server.url)
+    first: list[float] = []
+    thousand: list[float] = []
+    failures: list[str] = []
+    try:
+        for index in range(settings.plot_warmup + settings.plot_runs):
+            programs = ((FIRST_SEGMENT, first, "segment"), (THOUSAND_SEGMENTS, thousand, "last"))
+            for code, times, wanted in programs:
+                server.wait_pool_full()
+                time.sleep(settings.settle_s)
+                emitted, run_id = client.start(code)
+                result = RunResult()
+                seen: dict[str, float] = {}
+
+                def until(name: str, payload: dict[str, Any], seen: dict[str, float] = seen) -> bool:
+                    if name == "turtle":
+                        seen["last"] = time.perf_counter()
+                        if any(c[0] == "line" and len(c[2]) >= 4 for c in payload.get("commands", [])):
+                            seen.setdefault("segment", seen["last"])
+                    return name == "exit"
+
+                client.wait_for(run_id, until, result, 60)
+                if wanted not in seen or result.reason != "exited" or result.stderr_bytes:
+                    failures.append(f"{wanted}: seen={sorted(seen)} {result.problem()}")
+                elif index >= settings.plot_warmup:
+                    times.append(seen[wanted] - emitted)
+    finally:
+        client.close()
+    return {
+        "first_segment": summarize_ms(first, samples=True),
+        "thousand_segments": summarize_ms(thousand, samples=True),
         "warmup": settings.plot_warmup,
         "errors": len(failures),
         "error_samples": failures[:5],

@@ -88,6 +88,15 @@ def plot(rows: dict[str, Any], _results: dict[str, Any]) -> str | None:
     return cell + (f" ({row['errors']} errors)" if row["errors"] else "")
 
 
+def turtle(rows: dict[str, Any], _results: dict[str, Any]) -> str | None:
+    row = rows.get("turtle")
+    if not isinstance(row, dict) or "p50_ms" not in row.get("first_segment", {}) \
+            or "p50_ms" not in row.get("thousand_segments", {}):
+        return None
+    cell = f"{num(row['first_segment']['p50_ms'])} / {num(row['thousand_segments']['p50_ms'])} ms"
+    return cell + (f" ({row['errors']} errors)" if row["errors"] else "")
+
+
 def memory(rows: dict[str, Any], _results: dict[str, Any]) -> str | None:
     row = rows.get("memory")
     if not isinstance(row, dict) or "none_kb" not in row:
@@ -106,6 +115,8 @@ ROWS: tuple[tuple[str, str, Cell, tuple[str, ...]], ...] = (  # what, its benchm
     ("runs per second with 1 / 8 / 32 clients", "throughput", throughput, ("runs_8_vs_churn", "no_errors")),
     (f"{FLOOD_BYTES // MB} MB printed by one program", "bytes", output, ("bytes_50mb",)),
     ("matplotlib line plot, `run` → its picture / → `exit`, warm pool, p50", "plot", plot, ("plot_p50",)),
+    ("turtle, `run` → its first segment / → a 1,000-segment `tracer(0)` drawing, warm pool, p50", "turtle",
+     turtle, ("turtle_first", "turtle_thousand")),
     ("server memory: idle / +100 idle connections / +32 running programs", "memory", memory,
      ("idle_memory",)),
 )  # fmt: skip

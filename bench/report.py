@@ -199,9 +199,19 @@ def plot_section(results: dict[str, Any], targets: list[Target]) -> list[str]:
         notes = joined(errors, marks(targets, runtime, "plot_p50"))
         to_picture = f"{ms(picture.get('p50_ms'))} / {ms(picture.get('p95_ms'))}"
         rows.append(["matplotlib plot, warm", runtime, to_picture, ms(end.get("p50_ms")), notes])
+    for runtime, drawn in rows_of(results, "turtle"):
+        if "error" in drawn:
+            rows.append(["turtle", runtime, "-", "-", error_cell(drawn)])
+            continue
+        first, thousand = drawn["first_segment"], drawn["thousand_segments"]
+        errors = f"{drawn['errors']} errors" if drawn["errors"] else ""
+        notes = joined(errors, marks(targets, runtime, "turtle_first", "turtle_thousand"))
+        first_cell = f"{ms(first.get('p50_ms'))} / {ms(first.get('p95_ms'))}"
+        whole = ms(thousand.get("p50_ms"))
+        rows.append(["turtle: first segment / 1,000 segments", runtime, first_cell, whole, notes])
     if not rows:
         return []
-    return [render_table(["Pictures", "runtime", "to picture p50 / p95", "to exit p50", "notes"], rows), ""]
+    return [render_table(["Pictures", "runtime", "first p50 / p95", "whole p50", "notes"], rows), ""]
 
 
 def memory_rows(runtime: str, memory: dict[str, Any], targets: list[Target]) -> list[list[str]]:

@@ -38,7 +38,14 @@ try:
 except ImportError:  # a message instead of a traceback
     sys.exit("bench: python-socketio is missing; use the project's venv: .venv/bin/python bench/run.py")
 
-from bench.benchmarks import bench_bytes, bench_latency, bench_memory, bench_plot, bench_throughput
+from bench.benchmarks import (
+    bench_bytes,
+    bench_latency,
+    bench_memory,
+    bench_plot,
+    bench_throughput,
+    bench_turtle,
+)
 from bench.harness import CLEANUP, IMAGE, ROOT, BenchServer, last_line, raise_interrupted, uninterrupted
 from bench.machine import git, machine_info
 from bench.readme_table import readme_table
@@ -54,7 +61,7 @@ RESULTS = ROOT / "bench" / "results"
 SCHEMA = 2  # 2: results.bare once, every other row under results.by_runtime.<runtime>
 ONCE = ("bare",)  # on the machine, before anything else
 REFERENCES = ("docker-run", "churn")  # for each runtime, before its servers run
-ON_POOL_SERVER = ("warm", "memory", "throughput", "bytes", "plot")
+ON_POOL_SERVER = ("warm", "memory", "throughput", "bytes", "plot", "turtle")
 ON_NO_POOL_SERVER = ("cold",)
 BENCHMARKS = (*ONCE, *REFERENCES, *ON_POOL_SERVER, *ON_NO_POOL_SERVER)
 
@@ -83,6 +90,7 @@ def server_benchmarks(settings: Settings) -> dict[str, Callable[[BenchServer], d
         "throughput": lambda server: bench_throughput(server, settings),
         "bytes": lambda server: bench_bytes(server, settings),
         "plot": lambda server: bench_plot(server, settings),
+        "turtle": lambda server: bench_turtle(server, settings),
         "cold": lambda server: bench_latency(server, settings.cold_runs, settings.cold_warmup, settings),
     }
 

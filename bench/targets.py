@@ -103,6 +103,15 @@ def plot_p50(limit_ms: float, rows: dict[str, Any], _results: dict[str, Any]) ->
     return measured, picture < limit_ms and plot["errors"] == 0
 
 
+def turtle_p50(key: str, limit_ms: float, rows: dict[str, Any], _results: dict[str, Any]) -> Found:
+    row = dig(rows, "turtle")
+    p50 = dig(row, key, "p50_ms")
+    if p50 is None:
+        return None
+    measured = f"{p50} ms" + (f", {row['errors']} errors" if row["errors"] else "")
+    return measured, p50 < limit_ms and row["errors"] == 0
+
+
 @dataclass(frozen=True)
 class Goal:
     key: str
@@ -137,6 +146,10 @@ ISSUE_12_RUNSC = (
 ISSUE_13 = (
     Goal("plot_p50", 13, "a matplotlib plot, `run` to its picture, warm, p50 < 1.5 s", "< 1.5 s",
          partial(plot_p50, 1500)),
+    Goal("turtle_first", 13, "turtle: `run` to its first segment, warm, p50 < 100 ms", "< 100 ms",
+         partial(turtle_p50, "first_segment", 100)),
+    Goal("turtle_thousand", 13, "turtle: a 1,000-segment drawing with tracer(0), warm, p50 < 1 s", "< 1 s",
+         partial(turtle_p50, "thousand_segments", 1000)),
 )  # fmt: skip
 
 
