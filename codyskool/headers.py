@@ -32,7 +32,7 @@ CONTENT_POLICY = (
     # on the page's own host and port, as Chromium, Firefox and Safari implement it; naming the
     # host here would mean taking it from the request's Host header.
     "connect-src 'self'",
-    "img-src 'self' data:",  # data: for the empty favicon (<link rel="icon" href="data:,">)
+    "img-src 'self' data:",  # data: for the empty favicon, and programs' pictures (docs/graphics.md)
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

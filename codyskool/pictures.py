@@ -21,7 +21,9 @@ SIGNATURES = (
 SVG = "image/svg+xml"
 # What may come before an SVG's root element: a byte-order mark, an XML declaration, comments, a
 # doctype, and white space between them.
-SVG_PROLOGUE = re.compile(r"\ufeff?(\s|<\?xml[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*<svg[\s>/]", re.DOTALL)
+# No part can match what another does (a comment cannot hold "-->"): however long the prologue,
+# one pass decides, where a lazy ".*?" in the comment would try every way to split the comments.
+SVG_PROLOGUE = re.compile(r"\ufeff?(?:\s|<\?xml[^>]*\?>|<!--(?:[^-]|-(?!->))*-->|<!DOCTYPE[^>]*>)*<svg[\s>/]")
 UNKNOWN_TYPE = "A picture was not shown: it is not a PNG, JPEG, GIF or SVG image.\n"
 
 
@@ -60,6 +62,7 @@ class DisplayBudget:
 
     def take(self, size: int) -> bool:
         """Count `size` bytes; False (and nothing counted) when they are over what is left."""
+        size = max(size, 0)
         if size > self.room:
             self.room = 0
             return False

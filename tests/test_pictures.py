@@ -70,3 +70,20 @@ def test_the_api_answers_with_the_pictures_a_later_frame_in_place(app) -> None:
         ("image/png", "figure-1", None), ("image/svg+xml", None, "b.svg")]
     assert base64.b64decode(body["displays"][0]["data"]) == PNG + b"2", "the figure's last frame"
     assert body["stdout"] == "before\nbetween\nafter\n"
+
+
+def test_a_long_prologue_is_decided_in_one_pass() -> None:
+    """Thousands of comments before no <svg>: a pattern that could split them many ways would
+    not end (7 characters each, 2 ** 4999 ways to split 5,000 of them)."""
+    comments = b"<!---->" * 5000
+    assert picture_type(comments + b"<html>") is None
+    assert picture_type(comments + b"<svg/>") == "image/svg+xml"
+    assert picture_type(b"<!-- a -- b -->" * 3000 + b"<svg>") == "image/svg+xml"
+
+
+def test_a_size_is_only_for_bytes_left_out() -> None:
+    def frame(payload: bytes) -> bytes:
+        return FRAME_HEADER.pack(b"i", len(payload)) + payload
+
+    events = EventDecoder().feed(frame(b'{"size": -1000000000}\n') + frame(b'{"size": 5}\n' + PNG))
+    assert events == [Display(b"", 0), Display(PNG, len(PNG))]

@@ -54,3 +54,23 @@ def test_a_picture_too_large_for_a_frame_is_only_its_size(tmp_path: Path) -> Non
     result = run(job(tmp_path, None, code), timeout=30)
     assert displays(result) == [({"size": size}, b""), ({}, PNG)]
     assert result.text("stdout") == "still here\n" and result.exit["code"] == 0
+
+
+def test_the_runner_makes_the_pictures_line_anew(tmp_path: Path) -> None:
+    """What the program writes as a picture's JSON line is its word: only "id" and "name" pass,
+    as strings; a "size" it claims (which would count against the limit) does not."""
+    code = ("import os\nfrom _codyskool_runner.wire import FRAME_HEADER\n"
+            "lines = (b'{\"size\": -99, \"id\": \"a\", \"x\": 1}', b'not json', b'[1]', b'{\"name\": 7}')\n"
+            "for line in lines:\n"
+            f"    payload = line + b'\\n' + {PNG!r}\n"
+            "    os.write(3, FRAME_HEADER.pack(b'i', len(payload)) + payload)\n")
+    result = run(job(tmp_path, None, code))
+    assert displays(result) == [({"id": "a"}, PNG), ({}, PNG), ({}, PNG), ({}, PNG)]
+
+
+def test_the_end_shows_the_programs_folder_even_after_it_left_it(tmp_path: Path) -> None:
+    code = (f"import os\nopen('a.png', 'wb').write({PNG!r})\nos.mkdir('gone')\nos.chdir('gone')\n"
+            "os.rmdir('../gone')\nprint('left')\n")  # its cwd no longer exists
+    result = run(job(tmp_path, None, code))
+    assert displays(result) == [({"name": "a.png"}, PNG)]
+    assert result.text("stdout") == "left\n" and result.exit["code"] == 0, result.text("stderr")

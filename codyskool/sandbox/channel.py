@@ -130,7 +130,7 @@ def decode_display(payload: bytes) -> Display:
         raise ChannelError("bad display frame")
     meta = json_object("display", line)
     size = optional(meta.get("size"), int)
-    if size is None or data:
+    if data or size is None or size < 0:  # "size" stands only for bytes left out: runner's word
         size = len(data)
     return Display(data=data, size=size, ident=label(meta.get("id")), name=label(meta.get("name")))
 

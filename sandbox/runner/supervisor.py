@@ -19,6 +19,7 @@ from .wire import (
     MAX_DISPLAY,
     MAX_INPUT_FRAME,
     MAX_PROMPT,
+    to_json,
     write_frame,
     write_json_frame,
 )
@@ -326,7 +327,8 @@ class Supervisor:
                 phase.close_events()
                 return
             del self.pending_events[0]
-            phase.watch.moving()
+            if phase.watch.canvas_only():  # a wait for stdin is not ended by a click
+                phase.watch.moving()
 
     def feed_stdin(self, phase: Phase) -> None:
         try:
@@ -373,7 +375,11 @@ class Supervisor:
         while len(buffer) >= FRAME_HEADER.size and not phase.control_skip:
             kind, length = FRAME_HEADER.unpack_from(buffer)
             if kind == CONTROL_KIND["display"] and length > MAX_DISPLAY:
-                self.too_large_to_display(phase, length)
+                self.skip_control_frame(phase, length)
+                write_frame(self.out_fd, KIND["display"], b'{"size": %d}\n' % length)
+                continue
+            if kind == CONTROL_KIND["turtle"] and length > MAX_PROMPT:  # drawing too large to pass
+                self.skip_control_frame(phase, length)
                 continue
             if length > MAX_PROMPT and kind != CONTROL_KIND["display"]:  # no hook sends that: stop listening
                 phase.control_buffer = None
@@ -403,22 +409,37 @@ class Supervisor:
 
     def display(self, phase: Phase, shown: bytearray, payload: bytes) -> None:
         """Pass a picture on, after the prompts announced before it (output that came before it
-        was read first: the program waited for that)."""
+        was read first: the program waited for that). Its JSON line is made anew, of the fields
+        a picture may have: the program's is the program's word."""
         if shown:
             write_frame(self.out_fd, KIND["stdout"], bytes(shown))
         if phase.watch.reported:
             self.resumed(phase)
         phase.watch.moving()
-        write_frame(self.out_fd, KIND["display"], payload)
+        line, _, data = payload.partition(b"\n")
+        write_frame(self.out_fd, KIND["display"], picture_line(line) + b"\n" + data)
 
-    def too_large_to_display(self, phase: Phase, length: int) -> None:
-        """A picture over the frame's size: the server hears only its size; its bytes are dropped."""
+    def skip_control_frame(self, phase: Phase, length: int) -> None:
+        """Drop a frame too large to pass on (a picture over a frame's size, say), as it comes."""
         buffer = phase.control_buffer
         del buffer[: FRAME_HEADER.size]
         dropped = min(length, len(buffer))
         del buffer[:dropped]
         phase.control_skip = length - dropped
-        write_frame(self.out_fd, KIND["display"], b'{"size": %d}\n' % length)
+
+
+def picture_line(line: bytes) -> bytes:
+    """A picture's JSON line as the server gets it: its "id" and "name", strings, or nothing."""
+    import json  # only for a program that shows pictures: it costs a start-up otherwise
+
+    try:
+        meta = json.loads(line)
+    except (ValueError, RecursionError):
+        meta = {}
+    if not isinstance(meta, dict):
+        meta = {}
+    kept = {key: meta[key][:200] for key in ("id", "name") if isinstance(meta.get(key), str)}
+    return to_json(kept).encode()
 
 
 def reap_children(pid: int, cpu: SandboxCpu) -> tuple[tuple[int, object] | None, bool]:
