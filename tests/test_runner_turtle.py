@@ -180,3 +180,23 @@ print(t.pos(), screen.window_width(), screen.window_height())
     # world 0..10 is the canvas's 0..380 by -280..0 (the window less Tk's margin), viewed at its centre
     assert last(drawn, "view") == ["view", 190.0, -140.0]
     assert [round(value) for value in image[2]] == [190, -140], "world (5, 5) is the centre"
+
+
+def test_drawing_too_large_for_a_frame_is_left_out_and_the_rest_goes_on(tmp_path: Path) -> None:
+    """A turtle frame over the control pipe's bound is dropped as it comes; prompts, pictures and
+    drawing after it still pass."""
+    code = """\
+import os
+from _codyskool_runner.wire import FRAME_HEADER, MAX_PROMPT
+os.write(3, FRAME_HEADER.pack(b"t", MAX_PROMPT + 10))
+chunk = b"[" * 65536
+left = MAX_PROMPT + 10
+while left:
+    left -= os.write(3, chunk[:left])
+import turtle
+turtle.forward(10)
+print(input("still asking? "))
+"""
+    result = run(job(tmp_path, None, code), stdin=b"yes\n")
+    assert result.text("stdout") == "still asking? yes\n", result.text("stderr")
+    assert any(command[0] == "line" for command in commands(result))

@@ -157,32 +157,37 @@ class ImportHooks:
 def install(job: dict) -> None:
     """Before the program: the import hooks, the time its picture files count from, and whether
     a page can send its turtle clicks and keys (not to POST /api/run)."""
-    global started, canvas_events
+    global started, canvas_events, workdir
     started = time.time()
     canvas_events = bool(job.get("canvas_events"))
+    workdir = os.getcwd()
     if not any(isinstance(finder, ImportHooks) for finder in sys.meta_path):
         sys.meta_path.insert(0, ImportHooks())
 
 
 started = 0.0
 canvas_events = False
+workdir = ""  # the program's folder, whose picture files are shown after it (it may chdir away)
 
 
 def at_exit() -> None:
     """After the program: the last of its turtle drawing, figures it left open, then picture
-    files it wrote, are shown."""
-    drawing = sys.modules.get("_codyskool_runner.turtle_screen")
-    if drawing is not None:
-        drawing.at_exit()
-    backend = sys.modules.get("_codyskool_runner.mpl_backend")
-    if backend is not None:
+    files it wrote, are shown. Nothing here may hide the program's exit (it may have chrooted,
+    closed its streams, broken matplotlib): what fails is left out."""
+    for module, finish in (("turtle_screen", "at_exit"), ("mpl_backend", "show_open_figures")):
+        loaded = sys.modules.get(f"_codyskool_runner.{module}")
+        if loaded is not None:
+            try:
+                getattr(loaded, finish)()
+            except Exception:  # noqa: BLE001 - see above
+                pass
+    try:
+        pictures = written_pictures(workdir, started)
+    except OSError:
+        return
+    for name in pictures:
         try:
-            backend.show_open_figures()
-        except Exception:  # noqa: BLE001 - a figure that cannot be drawn must not hide the exit
-            pass
-    for name in written_pictures(os.getcwd(), started):
-        try:
-            with open(name, "rb") as picture:
+            with open(os.path.join(workdir, name), "rb") as picture:
                 display(picture.read(), name=name)
         except OSError:
             pass
@@ -197,7 +202,7 @@ def written_pictures(folder: str, since: float) -> list[str]:
         for file_name in files:
             looked_at += 1
             if looked_at > MAX_FILES_LOOKED_AT:
-                break
+                return [name for _, name in sorted(found)[:MAX_PICTURE_FILES]]
             if os.path.splitext(file_name)[1].lower() not in PICTURE_FILES:
                 continue
             path = os.path.join(root, file_name)

@@ -26,6 +26,7 @@ from .wire import CONTROL_FD, CONTROL_KIND, EVENTS_FD, write_frame
 FLUSH_S = 1 / 60  # at most this often a batch of drawing goes to the page while the program draws
 SCREEN = (1280, 800)  # the "screen" turtle sizes its window from: the default window is 640 x 600
 MAX_BATCH_BYTES = 1 << 20
+MAX_PICTURE_BYTES = 1 << 20  # a shape's or background's picture (base64 in one command, one frame)
 LONG_WAIT_S = 0.05  # a main loop's wait at least this long is told to the runner: it is not run time
 DIGITS = 2  # coordinates go to the page rounded to this many decimals
 
@@ -240,11 +241,12 @@ class Events:
         waiting = timeout is None or timeout >= LONG_WAIT_S
         if waiting:
             hint(b" canvas", CONTROL_KIND["reading"])
+        ready: list = []
         try:
             ready = select.select([EVENTS_FD], [], [], timeout)[0]
             data = os.read(EVENTS_FD, 65536) if ready else b""
-        except OSError:
-            data = b""
+        except OSError:  # the program closed or reused the events' fd: no more can come
+            ready, data = [EVENTS_FD], b""
         finally:
             if waiting:
                 hint(b"", CONTROL_KIND["read"])
@@ -365,8 +367,14 @@ class PageScreenBase:
         return PageImage()
 
     def _image(self, filename: str) -> PageImage:
+        import turtle
+
         with open(filename, "rb") as file:
-            return PageImage(file.read())
+            data = file.read(MAX_PICTURE_BYTES + 1)
+        if len(data) > MAX_PICTURE_BYTES:
+            raise turtle.TurtleGraphicsError(f"{filename} is over {MAX_PICTURE_BYTES >> 20} MiB: "
+                                             "too large for a turtle shape or background")
+        return PageImage(data)
 
     def _createpoly(self) -> int:
         return DRAWING.create("poly", fill="", outline="", width=1)
@@ -407,7 +415,9 @@ class PageScreenBase:
         handle(EVENTS.read(0) if EVENTS.possible else [], self)
 
     def _delay(self, delay: int) -> None:
-        DRAWING.flush()
+        """turtle.py's pause after each step: the drawing goes first, at most every FLUSH_S
+        (unless the pause is as long: then the page would see it late)."""
+        DRAWING.flush(None if delay >= FLUSH_S * 1000 else time.monotonic())
         if delay:
             time.sleep(delay / 1000)
 

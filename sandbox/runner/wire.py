@@ -31,7 +31,9 @@ FRAME_KINDS: dict[bytes, str] = {  # runner -> server, on the runner's stdout
     b"r": "ready",  # empty: the runner has started and waits for its job
     b"o": "stdout",  # raw bytes the program wrote to its stdout
     b"e": "stderr",  # raw bytes it wrote to its stderr, the work dir's path taken out
-    b"p": "prompt",  # JSON {"text": str}: the runner saw the program blocked reading stdin, the sandbox idle
+    # JSON {"text": str}: the runner saw the program blocked reading stdin, the sandbox idle; with
+    # "canvas": true, blocked waiting for the page's canvas events instead (a turtle's main loop)
+    b"p": "prompt",
     b"w": "resumed",  # empty: a program reported at a prompt uses the CPU again: its time counts again
     b"s": "status",  # JSON {"phase": "compiling" | "running"}
     # JSON {"phase": "compile" | "run", "code": int | null, "signal": "SIGXCPU" | ... | null,
@@ -58,7 +60,8 @@ CONTROL_KINDS: dict[bytes, str] = {  # the program's processes -> runner, on CON
     b"m": "memory",  # empty: the program ran out of memory (a MemoryError); sets the exit's "memory"
     # ASCII "PID TID": that thread is about to block reading an empty stdin (or, an event loop's
     # main thread, to sleep with nothing but input to wake it), from python_child.py's stdin or
-    # lang/stdin-watch.c; then "read" once the call returned. Hints: see waits.py
+    # lang/stdin-watch.c; "PID TID canvas": to wait for canvas events (turtle_screen.py); then
+    # "read" once the call returned. Hints: see waits.py
     b"r": "reading",
     b"d": "read",
 }

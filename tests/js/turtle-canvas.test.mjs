@@ -24,7 +24,7 @@ test("commands create, replace and delete items, drawn in z order", () => {
   assert.deepEqual(scene.ordered(), []);
 });
 
-test("pictures of other types, unknown commands and bad sizes change nothing", () => {
+test("pictures of other types and unknown commands change nothing; sizes are kept in bounds", () => {
   const scene = new TurtleScene();
   scene.apply([["picture", 1, "image/svg+xml", "PHN2Zz4="], ["script", "alert(1)"], "line", ["size", 1e9, -5]]);
   assert.equal(scene.pictures.size, 0);
