@@ -60,6 +60,7 @@ class Run:
         self._emit = emit
         self.after = after  # a replaced run that must end before this one starts
         self.canvas = canvas  # a page may send clicks and keys for its turtle
+        self.canvas_wait = False  # the program waits for a click or key (a turtle's main loop)
         self.canvas_events = drawing.EventRate(drawing.MAX_CANVAS_EVENTS_PER_S)
         self.state = RunState.CREATED
         self.stop_reason: ExitReason | None = None
@@ -87,11 +88,15 @@ class Run:
     def send_canvas(self, event: dict) -> None:
         """A click or key in the page's canvas, for the program's turtle; raises BadRequest."""
         execution = self.execution
+        if self.state == RunState.ENDED:
+            return  # a key pressed as the program ended: nothing left to tell
         if execution is None or self.state != RunState.RUNNING:
             raise BadRequest("the program is not running yet")
         if not self.canvas_events.allow():
             raise BadRequest(f"more than {drawing.MAX_CANVAS_EVENTS_PER_S} canvas events a second")
-        self.clock.prompt_ended()
+        if self.canvas_wait:  # a click ends a turtle's wait, not a wait at input()
+            self.canvas_wait = False
+            self.clock.prompt_ended()
         try:
             execution.send_event(json.dumps(event).encode())
         except SandboxFailed:
@@ -170,8 +175,10 @@ class Run:
         elif isinstance(event, Resumed):  # the runner saw it busy again after a prompt: its time counts
             self.clock.prompt_ended()
         elif isinstance(event, Prompt) and event.canvas:
+            self.canvas_wait = True
             self.clock.prompt_started()  # waiting for a click or key: not run time
         elif isinstance(event, Prompt):
+            self.canvas_wait = False
             self.output.flush()
             self.clock.prompt_started()
             if not self.stop_reason:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -90,7 +91,11 @@ class FramedExecution(Execution):
     """An execution whose runner talks in frames (sandbox/runner/wire.py): Docker and local. The
     job goes to the runner's stdin, then input frames: the program's stdin, its end, canvas events."""
 
-    stdin_ended = False
+    def __init__(self) -> None:
+        self.stdin_ended = False
+        # One frame at a time: stdin (written by the relay) and canvas events (by the socket's
+        # handler) come from different tasks, and a send may yield halfway.
+        self.send_lock = threading.Lock()
 
     @abstractmethod
     def read(self) -> bytes:
@@ -104,18 +109,22 @@ class FramedExecution(Execution):
         if self.stdin_ended:
             raise SandboxFailed("stdin is closed")
         for start in range(0, len(data), INPUT_CHUNK):
-            self.send(input_frame("stdin", data[start : start + INPUT_CHUNK]))
+            self.send_frame(input_frame("stdin", data[start : start + INPUT_CHUNK]))
 
     def close_stdin(self) -> None:
         if not self.stdin_ended:
             self.stdin_ended = True
             try:
-                self.send(input_frame("eof"))
+                self.send_frame(input_frame("eof"))
             except SandboxFailed:
                 pass  # the sandbox has ended: its stdin with it
 
     def send_event(self, event: bytes) -> None:
-        self.send(input_frame("event", event))
+        self.send_frame(input_frame("event", event))
+
+    def send_frame(self, frame: bytes) -> None:
+        with self.send_lock:
+            self.send(frame)
 
     def events(self) -> Iterator[SandboxEvent]:
         decoder = EventDecoder()

@@ -72,6 +72,7 @@ def docker_reachable() -> bool:
 class DockerExecution(FramedExecution):
     def __init__(self, engine: Engine, container_id: str, sock: socket.socket, head: bytes,
                  on_removed: Callable[[], None] | None = None, uid: int = FIRST_UID) -> None:
+        super().__init__()
         self.engine = engine
         self.container_id = container_id
         self.uid = uid  # the program's, which owns the work dir: the job tells the runner

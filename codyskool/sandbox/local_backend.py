@@ -76,6 +76,7 @@ def bwrap_works(bwrap: str) -> bool:
 class LocalExecution(FramedExecution):
     def __init__(self, process: subprocess.Popen, stdin_fd: int, stdout_fd: int,
                  workdir: tempfile.TemporaryDirectory, stderr_file: Any) -> None:
+        super().__init__()
         self.process = process
         self.workdir = workdir
         self.stderr_file = stderr_file
