@@ -16,11 +16,12 @@ import os
 import pytest
 from conftest import LiveServer
 from live import DOCKER
-from redteam_plugin import Connect
+from redteam_plugin import Connect, gvisor
 from test_redteam import PRELUDE, escape
 
 from codyskool.config import defaults
 from codyskool.sandbox import procfs
+from codyskool.sandbox.runtimes import GVISOR_MEMORY_HEADROOM_MB
 
 pytestmark = pytest.mark.attack
 
@@ -203,7 +204,9 @@ def test_proc_shows_the_sandbox_not_the_host(red: LiveServer, connect: Connect) 
     result = connect(red).run_to_exit(READ_PROC.format(paths=PROC_PATHS), timeout=30)
     seen = json.loads(result.stdout)
     assert seen["/proc/loadavg"].split()[:3] == ["0.00"] * 3, seen["/proc/loadavg"]
-    assert first_number(seen["/proc/meminfo"], "MemTotal:") == MEMORY_LIMIT_MB << 10
+    # gVisor shows its cgroup's limit, which holds its own kernel's room too (host_memory_limit)
+    headroom = GVISOR_MEMORY_HEADROOM_MB if gvisor(red) else 0
+    assert first_number(seen["/proc/meminfo"], "MemTotal:") == (MEMORY_LIMIT_MB + headroom) << 10
     assert first_number(host_file("/proc/meminfo"), "MemTotal:") != MEMORY_LIMIT_MB << 10
     assert set(seen["/proc/stat"].splitlines()[0].split()[1:]) == {"0"}, "CPU time of the host"
     assert set(host_file("/proc/stat").splitlines()[0].split()[1:]) != {"0"}
