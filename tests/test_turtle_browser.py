@@ -3,6 +3,9 @@ program driven by keys that moves when a key is pressed (docs/graphics.md)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from conftest import new_page
 from ide_page import exit_line, set_program
 from playwright.sync_api import Page, expect
 
@@ -94,3 +97,17 @@ def test_a_key_driven_program_moves_when_a_key_is_pressed(page: Page) -> None:
     expect(exit_line(page)).to_contain_text("exited with code 0")
     expect(page.locator("#console")).to_contain_text("bye\nthe end")
     assert pixel(page, 30, 0) == [255, 0, 0], "the drawing stays after the program ends"
+
+
+def test_an_embed_draws_the_square_too(browser, app_url: str) -> None:
+    page = new_page(browser)
+    try:
+        page.goto(f"{app_url}/embed?language=python&autorun=1&code={quote(SQUARE)}")
+        expect(page.locator("#console")).to_contain_text("drawn", timeout=30_000)
+        expect(page.locator("#turtle canvas")).to_be_visible()
+        page.wait_for_timeout(200)  # the next animation frame draws the last of it
+        for x, y in [(50, 0), (100, 50), (50, 100), (0, 50)]:
+            assert pixel(page, x, y) == [0, 0, 255], (x, y)
+        assert pixel(page, 50, 50) == [255, 255, 255]
+    finally:
+        page.close()

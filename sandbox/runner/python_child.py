@@ -33,6 +33,7 @@ def prepare() -> None:
     compile. Nothing the job says; a process that execs another program loses it unused."""
     install_io()
     compile(WARM_UP, "warm-up.py", "exec", dont_inherit=True)
+    from . import graphics  # noqa: F401 - loaded while it waits; installed by run_program
 
 
 def run_program(job: dict) -> int:
@@ -47,7 +48,7 @@ def run_program(job: dict) -> int:
     main.__file__ = file_name
     sys.modules["__main__"] = main
     sys.excepthook = lambda kind, exc, tb: print_user_traceback(exc)
-    from . import graphics  # here: it uses this module's streams
+    from . import graphics  # here, not at the top: it uses this module (prepare() loaded it)
 
     graphics.install(job)
     try:

@@ -23,7 +23,9 @@ from _thread import get_native_id
 from .python_child import flush_standard_streams, print_user_traceback
 from .wire import CONTROL_FD, CONTROL_KIND, EVENTS_FD, write_frame
 
-FLUSH_S = 1 / 60  # at most this often a batch of drawing goes to the page while the program draws
+# At most this often a batch of drawing goes to the page while the program draws: turtle.py's
+# own pause after each step (10 ms by default), so an animation's every step is seen.
+FLUSH_S = 0.01
 SCREEN = (1280, 800)  # the "screen" turtle sizes its window from: the default window is 640 x 600
 MAX_BATCH_BYTES = 1 << 20
 MAX_PICTURE_BYTES = 1 << 20  # a shape's or background's picture (base64 in one command, one frame)
