@@ -10,6 +10,7 @@ import resource
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench.harness import HELLO, MB, BenchClient, BenchServer, RunResult, close_clients, connect_clients
@@ -68,31 +69,50 @@ def bench_latency(server: BenchServer, runs: int, warmup: int, settings: Setting
     }
 
 
+Marks = dict[str, float]  # when (perf_counter) each mark of a run first and last came
+
+
+def paced_run(server: BenchServer, client: BenchClient, settings: Settings, code: str,
+              mark: Callable[[str, dict[str, Any]], str | None]) -> tuple[RunResult, Marks, Marks]:
+    """One run once the pool is full again, as a person runs a program: its result, and when each
+    mark (`mark(event, payload)`: a name, or None) first and last came, as seconds after `run`."""
+    server.wait_pool_full()
+    time.sleep(settings.settle_s)
+    emitted, run_id = client.start(code)
+    result = RunResult()
+    first: Marks = {}
+    last: Marks = {}
+
+    def until(name: str, payload: dict[str, Any]) -> bool:
+        key = mark(name, payload)
+        if key is not None:
+            last[key] = time.perf_counter() - emitted
+            first.setdefault(key, last[key])
+        return name == "exit"
+
+    client.wait_for(run_id, until, result, 60)
+    return result, first, last
+
+
+def ok(result: RunResult) -> bool:
+    return result.reason == "exited" and not result.stderr_bytes and result.error is None
+
+
 def bench_plot(server: BenchServer, settings: Settings) -> dict[str, Any]:
-    """A matplotlib line plot as a learner runs one, each once the pool is full again: the time
-    from `run` to its `display` (the picture in the page) and to its `exit`."""
+    """A matplotlib line plot as a learner runs one: the time from `run` to its `display` (the
+    picture in the page) and to its `exit`."""
     client = BenchClient(server.url)
     to_picture: list[float] = []
     to_exit: list[float] = []
     failures: list[str] = []
     try:
         for index in range(settings.plot_warmup + settings.plot_runs):
-            server.wait_pool_full()
-            time.sleep(settings.settle_s)
-            emitted, run_id = client.start(PLOT)
-            result = RunResult()
-            seen: dict[str, float] = {}
-
-            def until(name: str, _payload: dict[str, Any], seen: dict[str, float] = seen) -> bool:
-                seen.setdefault(name, time.perf_counter())
-                return name == "exit"
-
-            client.wait_for(run_id, until, result, 60)
-            if "display" not in seen or result.reason != "exited" or result.stderr_bytes:
-                failures.append(f"picture={'display' in seen} {result.problem()}")
+            result, first, _ = paced_run(server, client, settings, PLOT, lambda name, _: name)
+            if "display" not in first or not ok(result):
+                failures.append(f"picture={'display' in first} {result.problem()}")
             elif index >= settings.plot_warmup:
-                to_picture.append(seen["display"] - emitted)
-                to_exit.append(seen["exit"] - emitted)
+                to_picture.append(first["display"])
+                to_exit.append(first["exit"])
     finally:
         client.close()
     return {
@@ -104,40 +124,38 @@ def bench_plot(server: BenchServer, settings: Settings) -> dict[str, Any]:
     }
 
 
+def turtle_mark(name: str, payload: dict[str, Any]) -> str | None:
+    """"segment" for drawing that holds a line of two points (what the page draws in its next
+    frame), "drawing" for any other."""
+    if name != "turtle":
+        return None
+    lines = [c for c in payload.get("commands", []) if c[0] == "line" and len(c[2]) >= 4]
+    return "segment" if lines else "drawing"
+
+
 def bench_turtle(server: BenchServer, settings: Settings) -> dict[str, Any]:
-    """Turtle as a learner's program draws: from `run` to the first segment's `turtle` event (a
-    line of two points: what the page draws in its next frame), and to the last drawing of a
-    1,000-segment picture made with tracer(0); each once the pool is full again."""
+    """Turtle as a learner's program draws: from `run` to its first segment, and to the last
+    drawing of a 1,000-segment picture made with tracer(0)."""
     client = BenchClient(server.url)
-    first: list[float] = []
+    first_segment: list[float] = []
     thousand: list[float] = []
     failures: list[str] = []
     try:
         for index in range(settings.plot_warmup + settings.plot_runs):
-            programs = ((FIRST_SEGMENT, first, "segment"), (THOUSAND_SEGMENTS, thousand, "last"))
-            for code, times, wanted in programs:
-                server.wait_pool_full()
-                time.sleep(settings.settle_s)
-                emitted, run_id = client.start(code)
-                result = RunResult()
-                seen: dict[str, float] = {}
-
-                def until(name: str, payload: dict[str, Any], seen: dict[str, float] = seen) -> bool:
-                    if name == "turtle":
-                        seen["last"] = time.perf_counter()
-                        if any(c[0] == "line" and len(c[2]) >= 4 for c in payload.get("commands", [])):
-                            seen.setdefault("segment", seen["last"])
-                    return name == "exit"
-
-                client.wait_for(run_id, until, result, 60)
-                if wanted not in seen or result.reason != "exited" or result.stderr_bytes:
-                    failures.append(f"{wanted}: seen={sorted(seen)} {result.problem()}")
-                elif index >= settings.plot_warmup:
-                    times.append(seen[wanted] - emitted)
+            result, first, _ = paced_run(server, client, settings, FIRST_SEGMENT, turtle_mark)
+            if "segment" not in first or not ok(result):
+                failures.append(f"first segment: {result.problem()}")
+            elif index >= settings.plot_warmup:
+                first_segment.append(first["segment"])
+            result, _, last = paced_run(server, client, settings, THOUSAND_SEGMENTS, turtle_mark)
+            if "segment" not in last or not ok(result):
+                failures.append(f"1,000 segments: {result.problem()}")
+            elif index >= settings.plot_warmup:
+                thousand.append(max(last.values()))
     finally:
         client.close()
     return {
-        "first_segment": summarize_ms(first, samples=True),
+        "first_segment": summarize_ms(first_segment, samples=True),
         "thousand_segments": summarize_ms(thousand, samples=True),
         "warmup": settings.plot_warmup,
         "errors": len(failures),

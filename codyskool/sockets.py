@@ -70,22 +70,22 @@ def on_run(payload: Any = None, *extra: Any) -> dict[str, Any] | None:
 
 @socketio.on(ClientEvent.STDIN)
 def on_stdin(payload: Any = None, *extra: Any) -> dict[str, Any] | None:
-    service = get_service()
-    try:
-        one_argument(ClientEvent.STDIN, extra)
-        service.send_stdin(request.sid, payload)
-    except CodySkoolError as error:
-        run = service.current_run(request.sid)
-        return refuse(error, run.id if run else None)
-    return None
+    return to_current_run(ClientEvent.STDIN, payload, extra)
 
 
 @socketio.on(ClientEvent.CANVAS)
 def on_canvas(payload: Any = None, *extra: Any) -> dict[str, Any] | None:
+    return to_current_run(ClientEvent.CANVAS, payload, extra)
+
+
+def to_current_run(event: ClientEvent, payload: Any, extra: tuple[Any, ...]) -> dict[str, Any] | None:
+    """Pass a request to the connection's run (stdin, or its canvas's clicks and keys); a refusal
+    names the run."""
     service = get_service()
+    deliver = service.send_stdin if event == ClientEvent.STDIN else service.send_canvas
     try:
-        one_argument(ClientEvent.CANVAS, extra)
-        service.send_canvas(request.sid, payload)
+        one_argument(event, extra)
+        deliver(request.sid, payload)
     except CodySkoolError as error:
         run = service.current_run(request.sid)
         return refuse(error, run.id if run else None)
