@@ -196,9 +196,7 @@ class Run:
     def _show(self, picture: Display) -> None:
         """A picture, in order with the output before it, or the run's end past the display limit."""
         self.output.flush()
-        if not self.pictures.take(picture.size):
-            self.output.message(Stream.STDERR, self.pictures.over_message())
-            self.stop(ExitReason.DISPLAY_LIMIT)
+        if not self._within_display_limit(picture.size):
             return
         payload = pictures.display_payload(self.id, picture)
         if payload is None:
@@ -207,11 +205,16 @@ class Run:
             self.emit(protocol.display(payload))
 
     def _draw(self, drawn: Drawing) -> None:
-        if not self.pictures.take(drawn.size):
-            self.output.message(Stream.STDERR, self.pictures.over_message())
-            self.stop(ExitReason.DISPLAY_LIMIT)
-        elif drawn.commands:
+        if self._within_display_limit(drawn.size) and drawn.commands:
             self.emit(protocol.turtle(self.id, drawn.commands))
+
+    def _within_display_limit(self, size: int) -> bool:
+        """Count what a picture or drawing adds; past the display limit the run is stopped."""
+        if self.pictures.take(size):
+            return True
+        self.output.message(Stream.STDERR, self.pictures.over_message())
+        self.stop(ExitReason.DISPLAY_LIMIT)
+        return False
 
     def _fail(self, message: str) -> None:
         if self.stop_reason is None:

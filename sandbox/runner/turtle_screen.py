@@ -414,7 +414,7 @@ class PageScreenBase:
 
     def _update(self) -> None:
         DRAWING.flush(time.monotonic())
-        handle(EVENTS.read(0) if EVENTS.possible else [], self)
+        handle(EVENTS.read(0), self)  # none to read where no page can send them
 
     def _delay(self, delay: int) -> None:
         """turtle.py's pause after each step: the drawing goes first, at most every FLUSH_S
