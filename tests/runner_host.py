@@ -48,12 +48,12 @@ class Runner:
     """A started runner: send it a job and stdin, read its frames as they come."""
 
     def __init__(self, job: dict[str, Any], artifact: Path = PACKAGE, wrapper: tuple[str, ...] = (),
-                 cwd: str | None = None, job_after_s: float = 0) -> None:
+                 cwd: str | None = None, job_after_s: float = 0, runner_args: tuple[str, ...] = ()) -> None:
         """`wrapper` goes before the runner's command (setpriv, say); it runs in `cwd`, else in the
         job's work dir. With `job_after_s`, the job is sent that long after the runner is ready,
-        as a warm sandbox gets it."""
+        as a warm sandbox gets it. `runner_args` go after it (--preload)."""
         self.process = subprocess.Popen(
-            [*wrapper, PYTHON, str(artifact)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [*wrapper, PYTHON, str(artifact), *runner_args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=cwd or job["workdir"], env=ENV, start_new_session=True,
         )  # fmt: skip
         self.decoder = FrameDecoder()

@@ -122,6 +122,43 @@ def test_the_main_loop_ends_when_nothing_can_happen(tmp_path: Path) -> None:
     assert result.text("stdout") == "end\n"
 
 
+PRELOAD = ("--preload", "turtle")
+
+
+def test_a_sandbox_that_preloaded_turtle_runs_a_game_as_if_the_program_imported_it(tmp_path: Path) -> None:
+    """A warm sandbox for graphics (languages.toml, [python.warm.graphics]) imported turtle before
+    the job said whether a page can send events: its clicks and keys still reach the handlers."""
+    code = "import sys\nprint('preloaded' if 'turtle' in sys.modules else 'fresh')\n" + HANDLERS
+    runner = Runner(job(tmp_path, None, code, canvas_events=True), runner_args=PRELOAD)
+    assert runner.wait_for("stdout", timeout=10) == b"preloaded\n"
+    runner.wait_for("prompt", timeout=5)
+    runner.event({"type": "click", "x": 10, "y": -20, "button": 1})
+    runner.event({"type": "keyup", "key": "Up"})
+    runner.event({"type": "keydown", "key": "q"})
+    result = runner.finish()
+    assert result.text("stdout") == "preloaded\nready\ntick\nclicked 10.0 20.0\nkey Up\nafter\n", \
+        result.frames
+    assert "turtle" in [kind for kind, _ in result.frames], "it draws for the page"
+    plain = run(job(tmp_path, None, "import sys\nprint('turtle' in sys.modules)\n"))
+    assert plain.text("stdout") == "False\n", "a sandbox that was not told to preload has not"
+
+
+def test_a_preloaded_turtle_without_a_page_is_shown_as_a_picture(tmp_path: Path) -> None:
+    code = "import turtle\nturtle.forward(50)\n"
+    result = run(job(tmp_path, None, code, canvas_events=False), runner_args=PRELOAD)
+    assert [json.loads(payload.partition(b"\n")[0]) for kind, payload in result.frames
+            if kind == "display"] == [{"name": "turtle.svg"}]
+    page = run(job(tmp_path, None, code, canvas_events=True), runner_args=PRELOAD)
+    assert "display" not in page.kinds() and "turtle" in page.kinds()
+
+
+def test_a_module_that_cannot_be_preloaded_is_left_for_the_program_to_import(tmp_path: Path) -> None:
+    code = "import no_such_module\n"
+    result = run(job(tmp_path, None, code), runner_args=("--preload", "no_such_module,turtle"))
+    assert "ModuleNotFoundError: No module named 'no_such_module'" in result.text("stderr")
+    assert result.exit["code"] == 1
+
+
 def test_textinput_and_numinput_ask_at_a_prompt(tmp_path: Path) -> None:
     code = """\
 import turtle

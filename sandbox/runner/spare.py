@@ -15,15 +15,18 @@ import os
 from .limits import child_streams
 from .program import become_program
 from .python_child import prepare
+from .wire import CONTROL_FD, CONTROL_KIND, FRAME_HEADER, read_exact, write_frame
 
 
 class Spare:
     """A forked child and the runner's ends of its pipes: stdin, stdout, stderr, control, and the
     canvas events (read by a Python program's turtle: turtle_screen.py)."""
 
-    def __init__(self, prepared: bool = False) -> None:
+    def __init__(self, prepared: bool = False, preload: tuple[str, ...] = ()) -> None:
         """With `prepared`, the child also readies itself for a Python program (python_child.prepare)
-        while it waits: for the spare made before the job, not for one forked while a run waits."""
+        while it waits: for the spare made before the job, not for one forked while a run waits.
+        With `preload` too, it imports those modules (graphics.preload), then says so: see
+        wait_preloaded."""
         stdin_r, self.stdin_w = os.pipe()
         self.stdout_r, stdout_w = os.pipe()
         self.stderr_r, stderr_w = os.pipe()
@@ -35,7 +38,7 @@ class Spare:
             for fd in (self.stdin_w, self.stdout_r, self.stderr_r, self.control_r, self.events_w,
                        self.orders_w):
                 os.close(fd)
-            wait_for_orders(orders_r, (stdin_r, stdout_w, stderr_w, control_w, events_r), prepared)
+            wait_for_orders(orders_r, (stdin_r, stdout_w, stderr_w, control_w, events_r), prepared, preload)
         for fd in (stdin_r, stdout_w, stderr_w, control_w, events_r, orders_r):
             os.close(fd)
 
@@ -50,11 +53,20 @@ class Spare:
         finally:
             os.close(self.orders_w)
 
+    def wait_preloaded(self) -> bool:
+        """Until the child has imported what it was told to preload; False if it died first."""
+        try:
+            read_exact(self.control_r, FRAME_HEADER.size)
+        except (EOFError, OSError):
+            return False
+        return True
+
     def pipes(self) -> tuple[int, int, int, int, int]:
         return self.stdin_w, self.stdout_r, self.stderr_r, self.control_r, self.events_w
 
 
-def wait_for_orders(orders_r: int, fds: tuple[int, int, int, int, int], prepared: bool) -> None:
+def wait_for_orders(orders_r: int, fds: tuple[int, int, int, int, int], prepared: bool,
+                    preload: tuple[str, ...] = ()) -> None:
     """In the spare: set up its streams (all that does not depend on the job), read the orders to
     their end, then become the program. Never returns."""
     chunks = []
@@ -63,6 +75,11 @@ def wait_for_orders(orders_r: int, fds: tuple[int, int, int, int, int], prepared
         orders_r = child_streams(stdin_r, stdout_w, stderr_w, control_w, keep=orders_r, events_r=events_r)
         if prepared:
             prepare()
+        if preload:
+            from . import graphics
+
+            graphics.preload(preload)
+            write_frame(CONTROL_FD, CONTROL_KIND["preloaded"], b"")
         while chunk := os.read(orders_r, 1 << 16):
             chunks.append(chunk)
         os.close(orders_r)

@@ -58,6 +58,9 @@ CONTROL_KINDS: dict[bytes, str] = {  # the program's processes -> runner, on CON
     b"i": "display",  # a picture, as the display frame above (runner/graphics.py)
     b"t": "turtle",  # turtle drawing, as the turtle frame above
     b"m": "memory",  # empty: the program ran out of memory (a MemoryError); sets the exit's "memory"
+    # empty: a spare told to preload modules has imported them (runner/spare.py); read by the
+    # runner before it says it is ready, never once a program runs
+    b"l": "preloaded",
     # ASCII "PID TID": that thread is about to block reading an empty stdin (or, an event loop's
     # main thread, to sleep with nothing but input to wake it), from python_child.py's stdin or
     # lang/stdin-watch.c; "PID TID canvas": to wait for canvas events (turtle_screen.py); then
