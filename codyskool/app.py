@@ -19,7 +19,7 @@ from .concurrency import Tasks
 from .config import PROJECT_ROOT, Limits, load_config
 from .errors import CodySkoolError, ConfigError
 from .extensions import socketio
-from .languages import load_languages
+from .languages import load_languages, warm_preloads
 from .sandbox import Backend, create_backend
 from .service import init_app
 from .transports import TransportGate
@@ -53,11 +53,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, backend: Backend | 
         max_http_buffer_size=limits.code_limit_bytes + limits.stdin_limit_bytes + TRANSPORT_HEADROOM_BYTES,
         serializer=patches.TextOnlyPacket,
     )
-    backend = backend or create_backend(app.config, limits)
-    languages = {key: lang for key, lang in load_languages().items() if backend.supports(lang)}
-    unknown = set(app.config["POOL_SIZES"]) - set(languages)
+    registry = load_languages()
+    backend = backend or create_backend(app.config, limits, warm_preloads(registry.values()))
+    languages = {key: lang for key, lang in registry.items() if backend.supports(lang)}
+    pools = {*languages, *warm_preloads(languages.values())}
+    unknown = set(app.config["POOL_SIZES"]) - pools
     if unknown:
-        raise ConfigError(f"CODYSKOOL_POOL_SIZES names unknown languages: {', '.join(sorted(unknown))}")
+        raise ConfigError(f"CODYSKOOL_POOL_SIZES names unknown pools: {', '.join(sorted(unknown))} "
+                          f"(there are {', '.join(sorted(pools))})")
     service = init_app(app, backend, languages, Tasks(socketio))
     socketio.server.transport_gate = TransportGate(service, app.config["JOIN_TIMEOUT_S"],
                                                    close=socketio.server.eio.disconnect)

@@ -95,7 +95,8 @@ def one_of(*choices: str) -> Callable[[str], str]:
 
 
 def parse_pool_sizes(text: str) -> dict[str, int]:
-    """`python=2,c=1` -> {"python": 2, "c": 1}; `off`, `0` or empty -> {} (no pool)."""
+    """`python=2,python:graphics=1` -> {"python": 2, "python:graphics": 1}; `off`, `0` or
+    empty -> {} (no pool)."""
     text = text.strip()
     if text.lower() in ("", "0", "off", "none"):
         return {}
@@ -103,7 +104,7 @@ def parse_pool_sizes(text: str) -> dict[str, int]:
     for part in text.split(","):
         language, sep, count = part.partition("=")
         if not sep or not language.strip() or not count.strip().isdigit():
-            raise ValueError(f"expected language=count pairs such as python=2, got {part!r}")
+            raise ValueError(f"expected pool=count pairs such as python=2, got {part!r}")
         if int(count):
             sizes[language.strip()] = int(count)
     return sizes
@@ -156,7 +157,8 @@ OPTIONS: tuple[Option, ...] = (
            "or another registered runtime"),
     Option("INSTANCE", "default", str, "label value that marks this server's containers"),
     Option("SANDBOX_CPUS", 1.0, positive(float), "CPUs one sandbox may use"),
-    Option("POOL_SIZES", {"python": 2}, parse_pool_sizes, "warm containers per language (python=2,c=1; off)"),
+    Option("POOL_SIZES", {"python": 2, "python:graphics": 1}, parse_pool_sizes,
+           "warm containers per pool: a language, or a warm kind of one (python=2,c=1; off)"),
     Option("SANDBOX_UID_BASE", 10001, positive(int), "first host uid of the sandboxes; each live one (warm "
            "ones too) runs as a uid of its own, so that per-user kernel quotas are not shared"),
     Option("SANDBOX_UIDS", DEFAULT_SANDBOX_UIDS, positive(int), "uids from SANDBOX_UID_BASE on: sandboxes "

@@ -22,13 +22,14 @@ def build_job(program: Program, limits: Limits, canvas_events: bool = False) -> 
     (memory, processes) is bounded by the backend.
     """
     language = program.language
+    files = {language.file: program.code}
     run = {
         "cpu_time_limit_s": limits.cpu_time_limit_s,
         "open_files_limit": limits.open_files_limit,
         "workdir_limit_mb": limits.workdir_limit_mb,
     }
     return Job(
-        files={language.file: program.code},
+        files=files,
         main=language.file,
         run=list(language.run) if language.run else None,
         compile=list(language.compile) if language.compile else None,
@@ -38,6 +39,7 @@ def build_job(program: Program, limits: Limits, canvas_events: bool = False) -> 
         limits=run,
         compile_limits={**run, "cpu_time_limit_s": limits.compile_time_limit_s},
         language=language.id,
+        warm_pools=language.warm_pools(files),
         watch_stdin=language.run is not None,  # Python's is watched anyway: its input() announces prompts
         bounded_address_space=language.address_space,
         canvas_events=canvas_events,

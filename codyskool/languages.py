@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,45 @@ PER_LANGUAGE_LIMITS = frozenset({
     "cpu_time_limit_s", "wall_time_limit_s", "prompt_idle_limit_s", "lifetime_limit_s",
     "compile_time_limit_s", "output_limit_bytes", "open_files_limit", "workdir_limit_mb",
 })  # fmt: skip
+
+
+# `import a.b as c, d` and `from a.b import c`, anywhere in a line's indentation: the top-level
+# names are what a warm kind is chosen by (a false match costs nothing but a preloaded sandbox).
+IMPORT_STATEMENT = re.compile(r"^[ \t]*(?:from[ \t]+(\w+)|import[ \t]+([\w., \t]+))", re.MULTILINE)
+
+
+def imported_modules(source: str) -> set[str]:
+    """The top-level modules a Python source imports, as far as a look at its lines can tell."""
+    found = set()
+    for match in IMPORT_STATEMENT.finditer(source):
+        if match[1]:
+            found.add(match[1])
+        else:
+            found.update(part.split()[0].split(".")[0] for part in match[2].split(",") if part.split())
+    return found
+
+
+@dataclass(frozen=True)
+class WarmKind:
+    """A language's warm sandbox with modules imported before its job ([<id>.warm.<name>])."""
+
+    id: str  # "<language>:<name>", its pool's name in CODYSKOOL_POOL_SIZES
+    preload: tuple[str, ...]
+    for_imports: frozenset[str]
+    read_at_import: frozenset[str] = frozenset()
+
+    def suits(self, files: Mapping[str, str]) -> bool:
+        """Whether a program of these files imports what this kind preloads, and has no file of
+        its own that the preload would have hidden from it."""
+        if any(self.hidden(name) for name in files):
+            return False
+        return any(imported_modules(text) & self.for_imports for name, text in files.items()
+                   if name.endswith(".py"))
+
+    def hidden(self, file_name: str) -> bool:
+        top = file_name.split("/")[0]
+        return top in self.read_at_import or top.removesuffix(".py") in {
+            module.split(".")[0] for module in self.preload}
 
 
 @dataclass(frozen=True)
@@ -36,6 +76,11 @@ class Language:
     limits: Mapping[str, float] = field(default_factory=dict)  # lower than the server's, or ignored
     # Beyond the standard library: {"name", "module" (what a program imports), "version", "about"}
     libraries: tuple[Mapping[str, str], ...] = ()
+    warm: tuple[WarmKind, ...] = ()
+
+    def warm_pools(self, files: Mapping[str, str]) -> tuple[str, ...]:
+        """The pools a run of these files may take a warm sandbox from, best first."""
+        return (*(kind.id for kind in self.warm if kind.suits(files)), self.id)
 
     @property
     def compiled(self) -> bool:
@@ -77,6 +122,7 @@ def load_languages(path: Path = REGISTRY_FILE) -> dict[str, Language]:
                 entry[key] = tuple(entry[key])
         entry["limits"] = read_limits(language_id, entry.get("limits", {}))
         entry["libraries"] = read_libraries(language_id, entry.get("libraries", []))
+        entry["warm"] = read_warm_kinds(language_id, entry.get("warm", {}))
         try:
             languages[language_id] = Language(id=language_id, **entry)
         except TypeError as error:
@@ -106,3 +152,25 @@ def read_limits(language_id: str, limits: Mapping[str, Any]) -> dict[str, float]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ConfigError(f"languages.toml: [{language_id}.limits]: {name} must be a positive number")
     return dict(limits)
+
+
+def read_warm_kinds(language_id: str, kinds: Mapping[str, Any]) -> tuple[WarmKind, ...]:
+    """A language's [x.warm.<name>] tables: `preload`, `for_imports` and `read_at_import`, lists
+    of names."""
+    read = []
+    for name, table in kinds.items():
+        where = f"languages.toml: [{language_id}.warm.{name}]"
+        if not isinstance(table, dict) or set(table) - {"preload", "for_imports", "read_at_import"}:
+            raise ConfigError(f"{where}: has only `preload`, `for_imports` and `read_at_import`")
+        lists = {key: table.get(key, []) for key in ("preload", "for_imports", "read_at_import")}
+        if not all(isinstance(value, list) and all(isinstance(item, str) and item for item in value)
+                   for value in lists.values()) or not lists["preload"] or not lists["for_imports"]:
+            raise ConfigError(f"{where}: `preload` and `for_imports` are lists of module names")
+        read.append(WarmKind(f"{language_id}:{name}", tuple(lists["preload"]),
+                             frozenset(lists["for_imports"]), frozenset(lists["read_at_import"])))
+    return tuple(read)
+
+
+def warm_preloads(languages: Iterable[Language]) -> dict[str, tuple[str, ...]]:
+    """What each warm kind's sandbox imports before its job, by pool name."""
+    return {kind.id: kind.preload for language in languages for kind in language.warm}

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fakes import FakeBackend
 from inprocess import make_app
+
+from codyskool.errors import ConfigError
 
 
 def test_run_answers_with_everything_the_program_wrote(app) -> None:
@@ -55,6 +58,12 @@ def test_create_app_starts_nothing(tmp_path: Path, backend: FakeBackend) -> None
     make_app(tmp_path, backend)
     assert not backend.started_background and not backend.swept
     assert list(tmp_path.iterdir()) == [], "no database made before start-up"
+
+
+def test_a_pool_of_no_language_stops_start_up(tmp_path: Path, backend: FakeBackend) -> None:
+    make_app(tmp_path, backend, POOL_SIZES={"python": 2, "python:graphics": 1, "c": 1})
+    with pytest.raises(ConfigError, match=r"unknown pools: pyhton:graphics \(there are .*python:graphics"):
+        make_app(tmp_path, backend, POOL_SIZES={"pyhton:graphics": 1})
 
 
 def test_start_up_sweeps_migrates_and_starts_the_pool(tmp_path: Path, backend: FakeBackend) -> None:

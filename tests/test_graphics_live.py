@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from conftest import LiveServer, RunClient, brief, require_docker
+from live import wait_until
 
 from codyskool.languages import load_languages
 
@@ -66,6 +67,30 @@ def test_two_figures_arrive_as_pngs_between_the_lines_around_them(client: RunCli
     assert [png_size(base64.b64decode(picture["data"])) for picture in pictures] == [(640, 480)] * 2
     assert pictures[0]["id"] != pictures[1]["id"], "a new figure after show() is a new picture"
     assert result.stderr == ""
+
+
+def test_a_plot_runs_in_a_sandbox_that_imported_pyplot_before_its_job(graphics_server: LiveServer) -> None:
+    """The warm pool's "python:graphics" kind (languages.toml): pyplot, numpy and turtle already
+    imported, by root before the program's process left it, and matplotlib's caches usable by the
+    program. A hello world gets a sandbox without them."""
+    def graphics_idle() -> bool:
+        return graphics_server.health()["pool"]["idle"].get("python:graphics") == 1
+
+    def run(code: str) -> dict:
+        assert wait_until(graphics_idle, timeout=60), graphics_server.health()["pool"]
+        return requests.post(f"{graphics_server.url}/api/run", json={"language": "python", "code": code},
+                             timeout=60).json()
+
+    plot = run("import os, sys\nprint('matplotlib.pyplot' in sys.modules, 'turtle' in sys.modules)\n"
+               "import matplotlib.pyplot as plt\nimport matplotlib\ncache = matplotlib.get_cachedir()\n"
+               "open(os.path.join(cache, 'mine'), 'w').write('x')\n"
+               "print(os.access(cache, os.W_OK), os.getuid() != 0)\n"
+               "plt.plot([1, 2])\nplt.show()\n")
+    assert plot["exit"]["reason"] == "exited" and plot["stderr"] == "", plot
+    assert plot["stdout"] == "True True\nTrue True\n"
+    assert [shown["mime"] for shown in plot["displays"]] == ["image/png"]
+    hello = run("import sys\nprint('numpy' in sys.modules, 'turtle' in sys.modules)\n")
+    assert hello["stdout"] == "False False\n", hello
 
 
 def test_the_api_answers_with_the_pictures(graphics_server: LiveServer) -> None:

@@ -261,6 +261,22 @@ def test_a_pool_fills_to_its_size_and_discards_after_close() -> None:
     assert discarded == ["c-2", "python-1"]
 
 
+def test_a_run_takes_from_the_first_of_its_pools_that_has_one() -> None:
+    """A plot takes a sandbox that has imported matplotlib, else a plain one; a hello world
+    never takes the preloaded one."""
+    pool: WarmPool[str] = WarmPool({"python": 1, "python:graphics": 1}, lambda kind: kind,
+                                   lambda _: None, InlineTasks())
+    pool.idle["python"].append("plain")
+    pool.idle["python:graphics"].extend(["graphics-1", "graphics-2"])
+    assert pool.take("python") == "plain"
+    assert pool.take("python") is None
+    assert pool.take("python:graphics", "python") == "graphics-1"
+    pool.idle["python"].append("plain-2")
+    assert pool.take("python:graphics", "python") == "graphics-2"
+    assert pool.take("python:graphics", "python") == "plain-2"
+    assert pool.stats()["warm_starts"] == 4 and pool.stats()["cold_starts"] == 1
+
+
 def test_what_was_taken_is_replaced_once_its_run_ends_or_after_a_delay() -> None:
     """A container started beside a hello world doubled the run's time under gVisor."""
     tasks = InlineTasks()

@@ -8,7 +8,7 @@ import pytest
 
 from codyskool.config import Limits
 from codyskool.errors import BadRequest, ConfigError, TooLarge
-from codyskool.jobs import run_limits
+from codyskool.jobs import build_job, run_limits
 from codyskool.languages import load_languages
 from codyskool.programs import read_program
 from codyskool.snippets import validate
@@ -72,3 +72,38 @@ def test_a_language_may_lower_a_limit_but_not_raise_it(tmp_path: Path) -> None:
 def test_a_bad_language_limit_stops_start_up(tmp_path: Path, limits: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_languages(registry(tmp_path, limits))
+
+
+@pytest.mark.parametrize(("code", "pools"), [
+    ("import matplotlib.pyplot as plt\nplt.plot([1, 2])\n", ("python:graphics", "python")),
+    ("import os, turtle as t\n", ("python:graphics", "python")),
+    ("def main():\n    from pandas import DataFrame\n", ("python:graphics", "python")),
+    ('print("Hello, world!")\n', ("python",)),
+    ("import turtles\nimportnumpy = 1\n# uses numpy\n", ("python",)),
+])
+def test_a_program_that_imports_graphics_asks_for_a_sandbox_that_has_them(code: str, pools: tuple) -> None:
+    """languages.toml's [python.warm.graphics]: a warm sandbox with numpy, pyplot and turtle
+    imported before the job; a hello world never takes one (their memory would count for it)."""
+    program = read_program({"language": "python", "code": code}, LANGUAGES, LIMITS)
+    assert build_job(program, LIMITS).warm_pools == pools
+
+
+def test_a_file_that_a_preload_would_hide_gets_a_plain_sandbox() -> None:
+    (graphics,) = LANGUAGES["python"].warm
+    assert graphics.suits({"main.py": "import turtle"})
+    assert not graphics.suits({"main.py": "import turtle", "turtle.py": ""}), "its own turtle.py"
+    assert not graphics.suits({"main.py": "import numpy", "numpy/__init__.py": ""})
+    assert not graphics.suits({"main.py": "import matplotlib", "matplotlibrc": "lines.linewidth: 4"})
+    assert LANGUAGES["c"].warm_pools({"main.c": "#include <turtle.h>"}) == ("c",)
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('preload = "numpy"\nfor_imports = ["numpy"]', "lists of module names"),
+    ('preload = ["numpy"]', "lists of module names"),
+    ('preload = ["numpy"]\nfor_imports = ["numpy"]\nsize = 2', "has only"),
+])
+def test_a_bad_warm_kind_stops_start_up(tmp_path: Path, table: str, message: str) -> None:
+    path = registry(tmp_path, "cpu_time_limit_s = 2")
+    path.write_text(path.read_text() + f"\n[python.warm.graphics]\n{table}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_languages(path)

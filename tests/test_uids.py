@@ -95,9 +95,9 @@ def test_the_range_is_a_setting() -> None:
 def test_fewer_uids_than_runs_at_once_and_the_pool_stop_start_up() -> None:
     """The benchmark let 64 runs in with 64 uids: under gVisor, whose sandboxes take longer to
     remove, 61 of its runs were refused with "the server is running as many programs as it can"."""
-    with pytest.raises(ConfigError, match=r"CODYSKOOL_SANDBOX_UIDS \(64\).*\(66\); set it to 132"):
+    with pytest.raises(ConfigError, match=r"CODYSKOOL_SANDBOX_UIDS \(64\).*\(67\); set it to 134"):
         load_config({"CODYSKOOL_MAX_CONCURRENT_RUNS": "64"})
-    assert load_config({"CODYSKOOL_MAX_CONCURRENT_RUNS": "64", "CODYSKOOL_SANDBOX_UIDS": "132"})
+    assert load_config({"CODYSKOOL_MAX_CONCURRENT_RUNS": "64", "CODYSKOOL_SANDBOX_UIDS": "134"})
 
 
 # --- the Docker backend on a stub engine ---------------------------------------------------------

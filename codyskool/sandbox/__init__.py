@@ -14,7 +14,10 @@ __all__ = ["Backend", "Execution", "Job", "SandboxExit", "SandboxFailed", "creat
 log = logging.getLogger(__name__)
 
 
-def create_backend(config: Mapping[str, Any], limits: Limits) -> Backend:
+def create_backend(config: Mapping[str, Any], limits: Limits,
+                   preloads: Mapping[str, tuple[str, ...]] | None = None) -> Backend:
+    """`preloads`: what the sandboxes of each warm kind import before their job
+    (languages.warm_preloads)."""
     choice = config["BACKEND"]
     if choice in ("auto", "docker"):
         from .docker_backend import DockerBackend, docker_reachable
@@ -30,6 +33,7 @@ def create_backend(config: Mapping[str, Any], limits: Limits) -> Backend:
                     runtime=config["DOCKER_RUNTIME"],
                     pool_sizes=config["POOL_SIZES"],
                     uids=UidRange(config["SANDBOX_UID_BASE"], config["SANDBOX_UIDS"]),
+                    preloads=preloads,
                 )
             except SandboxFailed as error:
                 if choice == "docker":

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Backend", "Execution", "FramedExecution", "Job", "SandboxExit", "SandboxFailed"]
 
-BACKEND_ONLY = ("language", "bounded_address_space")  # fields of a Job the runner is not sent
+BACKEND_ONLY = ("language", "warm_pools", "bounded_address_space")  # fields of a Job the runner is not sent
 
 
 @dataclass
@@ -41,7 +41,10 @@ class Job:
     watch_stdin: bool = False  # report a program blocked reading stdin as waiting at a prompt
     canvas_events: bool = False  # a page may send clicks and keys for a turtle (not POST /api/run)
     bounded_address_space: bool = True  # False for runtimes that reserve far more than they use
-    language: str = ""  # for the backend (which pool to take from), not sent to the runner
+    language: str = ""  # for the backend, not sent to the runner
+    # The warm pools it may take a sandbox from, best first (languages.Language.warm_pools);
+    # empty: its language's
+    warm_pools: tuple[str, ...] = ()
 
     def encode(self) -> bytes:
         """The runner's part of the job (not asdict, which copies every dict and list in it)."""

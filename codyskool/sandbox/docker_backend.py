@@ -17,7 +17,7 @@ import socket
 import struct
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -345,12 +345,15 @@ class DockerBackend(Backend):
 
     def __init__(self, limits: Limits, image: str, instance: str = "default", cpus: float = 1.0,
                  runtime: str = "auto", pool_sizes: dict[str, int] | None = None,
-                 uids: UidRange | None = None) -> None:
+                 uids: UidRange | None = None, preloads: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        """`pool_sizes`: warm sandboxes per pool (a language, or one of its warm kinds, whose
+        sandboxes import `preloads[kind]` before their job)."""
         self.limits = limits
         self.image = image
         self.instance = instance
         self.cpus = cpus
         self.pool_sizes = pool_sizes or {}
+        self.preloads = preloads or {}
         self.pool: WarmPool[DockerExecution] | None = None
         self.closing = False
         self.uids = uids or UidRange(FIRST_UID, DEFAULT_SANDBOX_UIDS)
@@ -378,14 +381,14 @@ class DockerBackend(Backend):
             return str(error)
         return None
 
-    def create(self, run_label: str) -> DockerExecution:
+    def create(self, run_label: str, preload: tuple[str, ...] = ()) -> DockerExecution:
         """Create a container with a uid of its own for its program, attach to it and start it; it
-        then waits for its job."""
+        then waits for its job (having imported `preload`, a Python program's modules)."""
         if self.closing:
             raise SandboxFailed("the server is shutting down")
         uid = self.uids.acquire()
         try:
-            container_id = self._create_container(run_label, uid)
+            container_id = self._create_container(run_label, uid, preload)
         except SandboxFailed:
             self.uids.release(uid)
             raise
@@ -399,10 +402,11 @@ class DockerBackend(Backend):
             raise SandboxFailed(f"cannot start a container: {error}") from None
         return DockerExecution(self.engine, container_id, sock, head, lambda: self.uids.release(uid), uid)
 
-    def _create_container(self, run_label: str, uid: int) -> str:
+    def _create_container(self, run_label: str, uid: int, preload: tuple[str, ...]) -> str:
         labels = {LABEL: "1", INSTANCE_LABEL: self.instance, "org.codyskool.run": run_label}
         host_config = sandbox_host_config(self.limits, self.cpus, self.runtime, uid, self.proc_fakes)
-        config = sandbox_config(self.image, RUNNER_COMMAND, host_config, labels,
+        command = [*RUNNER_COMMAND, "--preload", ",".join(preload)] if preload else RUNNER_COMMAND
+        config = sandbox_config(self.image, command, host_config, labels,
                                 env={"LANG": "C.UTF-8", "HOME": WORKDIR})
         try:
             return self.engine.create_container(config, f"codyskool-{self.instance}-{run_label}")
@@ -414,9 +418,10 @@ class DockerBackend(Backend):
             self.pool = WarmPool(self.pool_sizes, self._create_warm, self._discard_warm, tasks)
             self.pool.start()
 
-    def _create_warm(self, language: str) -> DockerExecution:
-        """A container whose runner has started and waits for its job (it said it is ready)."""
-        execution = self.create(f"warm-{language}-{uuid.uuid4().hex[:8]}")
+    def _create_warm(self, kind: str) -> DockerExecution:
+        """A container of a pool whose runner has started and waits for its job (it said it is ready)."""
+        label = f"warm-{kind.replace(':', '-')}-{uuid.uuid4().hex[:8]}"
+        execution = self.create(label, self.preloads.get(kind, ()))
         try:
             execution.wait_ready(READY_TIMEOUT_S)
         except SandboxFailed:
@@ -433,7 +438,7 @@ class DockerBackend(Backend):
             memory = {"memory_limit_mb": self.limits.memory_limit_mb} if job.bounded_address_space else {}
             job.limits = {**job.limits, **memory, "pids_limit": self.limits.pids_limit}
             job.compile_limits = {**job.compile_limits, **memory, "pids_limit": self.limits.pids_limit}
-        warm = self.pool.take(job.language) if self.pool else None
+        warm = self.pool.take(*(job.warm_pools or (job.language,))) if self.pool else None
         refill = self.pool.refill if self.pool else None  # once the run ends: pool.REFILL_DELAY_S
         if warm is not None:
             warm.on_finish = refill

@@ -34,7 +34,8 @@ REFILL_DELAY_S = 1.0  # a run that goes on longer than this shares the host with
 
 
 class WarmPool(Generic[Warm]):
-    """Idle sandboxes per language, filled by `create` and emptied by `discard` at close."""
+    """Idle sandboxes per kind (a language, or a language's warm kind such as "python:graphics"),
+    filled by `create` and emptied by `discard` at close."""
 
     def __init__(self, sizes: dict[str, int], create: Callable[[str], Warm],
                  discard: Callable[[Warm], None], tasks: Tasks) -> None:
@@ -43,7 +44,7 @@ class WarmPool(Generic[Warm]):
         self.discard = discard
         self.tasks = tasks
         self.sleep = tasks.sleep
-        self.idle: dict[str, collections.deque[Warm]] = {lang: collections.deque() for lang in sizes}
+        self.idle: dict[str, collections.deque[Warm]] = {kind: collections.deque() for kind in sizes}
         self.making = dict.fromkeys(sizes, 0)
         self.lock = threading.Lock()
         self.wanted = threading.Event()  # set when what was taken should be replaced now
@@ -58,10 +59,10 @@ class WarmPool(Generic[Warm]):
         for _ in range(min(REFILL_WORKERS, sum(self.sizes.values()))):
             self.tasks.spawn(self.refill_forever)
 
-    def take(self, language: str) -> Warm | None:
+    def take(self, *kinds: str) -> Warm | None:
+        """An idle sandbox of the first of these kinds (pools) that has one."""
         with self.lock:
-            idle = self.idle.get(language)
-            warm = idle.popleft() if idle else None
+            warm = next((self.idle[kind].popleft() for kind in kinds if self.idle.get(kind)), None)
             if warm is None:
                 self.cold_starts += 1
             else:
@@ -74,27 +75,27 @@ class WarmPool(Generic[Warm]):
         self.wanted.set()
 
     def claim_missing(self) -> str | None:
-        """A language whose pool (counting containers being made) is below its size, claimed."""
+        """A kind whose pool (counting containers being made) is below its size, claimed."""
         with self.lock:
-            for language, size in self.sizes.items():
-                if len(self.idle[language]) + self.making[language] < size:
-                    self.making[language] += 1
-                    return language
+            for kind, size in self.sizes.items():
+                if len(self.idle[kind]) + self.making[kind] < size:
+                    self.making[kind] += 1
+                    return kind
         return None
 
     def refill_forever(self) -> None:
         """The refill task: top up, back off on failure, sleep until something is taken."""
         while not self.closed:
-            language = self.claim_missing()
-            if language is None:
+            kind = self.claim_missing()
+            if kind is None:
                 self.wanted.clear()
                 self._wait_for_demand()
                 continue
             try:
-                warm = self.create(language)
+                warm = self.create(kind)
             except Exception as error:  # noqa: BLE001 - Docker failing must not end the task
                 with self.lock:
-                    self.making[language] -= 1
+                    self.making[kind] -= 1
                 self.refill_failures += 1
                 self.backoff_s = min(BACKOFF_MAX_S, max(BACKOFF_FIRST_S, self.backoff_s * 2))
                 log.warning("pool refill failed (retrying in %.1fs): %s", self.backoff_s, error)
@@ -102,9 +103,9 @@ class WarmPool(Generic[Warm]):
                 continue
             self.backoff_s = 0.0
             with self.lock:
-                self.making[language] -= 1
+                self.making[kind] -= 1
                 if not self.closed:
-                    self.idle[language].append(warm)
+                    self.idle[kind].append(warm)
                     warm = None
             if warm is not None:
                 self.discard(warm)
@@ -127,7 +128,7 @@ class WarmPool(Generic[Warm]):
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
-            idle = {language: len(queue) for language, queue in self.idle.items()}
+            idle = {kind: len(queue) for kind, queue in self.idle.items()}
         return {
             "enabled": bool(self.sizes),
             "sizes": dict(self.sizes),
