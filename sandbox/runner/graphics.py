@@ -200,8 +200,6 @@ def share_caches() -> None:
         pass
 
 
-
-
 started = 0.0
 canvas_events = False
 workdir = ""  # the program's folder, whose picture files are shown after it (it may chdir away)
